@@ -1,0 +1,80 @@
+# RadioMatch - developer and CI entry points.
+#
+#   make setup    apt packages (only those missing) + the test venv .venv (only when
+#                 requirements-test.txt changed); quick when already done
+#   make test     the whole test suite under pytest-qgis, headless
+#   make demo     both algorithms through qgis_process on demo/data -> demo/output
+#   make package  dist/radiomatch-<version>.zip for "Install from ZIP" / plugins.qgis.org
+#   make lint     pyflakes over the plugin, tests, demo and scripts
+#   make clean    remove the venv, dist/, build/, demo/output and caches
+#
+# Everything Python runs on Debian's /usr/bin/python3 (the one that can import qgis) or
+# on .venv, created from it with --system-site-packages. Never on the python3 first on PATH.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+SYSTEM_PYTHON := /usr/bin/python3
+VENV          := .venv
+VENV_PYTHON   := $(VENV)/bin/python
+VENV_STAMP    := $(VENV)/.requirements-test.stamp
+
+APT_PACKAGES := qgis python3-qgis qgis-providers python3-rasterio python3-scipy \
+                python3-venv python3-pytest python3-pyflakes \
+                pyqt5-dev-tools qttools5-dev-tools
+
+# Run apt as root directly (CI), through sudo otherwise.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+LINT_PATHS := $(wildcard __init__.py plugin.py algorithms core test demo scripts)
+
+PYTEST_ARGS ?=
+
+.PHONY: help setup apt-packages test demo package lint clean
+
+help:
+	@sed -n '3,10p' Makefile | sed 's/^# \{0,1\}//'
+
+setup: apt-packages $(VENV_STAMP)
+
+# Install only what is missing: a dpkg-query per package, no apt-get when all are there.
+apt-packages:
+	@missing=""; \
+	for pkg in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}\n' "$$pkg" 2>/dev/null | grep -q '^install ok installed$$' \
+	    || missing="$$missing $$pkg"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "setup: installing apt packages:$$missing"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  $(SUDO) apt-get update -q && \
+	  $(SUDO) apt-get install -y -q --no-install-recommends $$missing </dev/null; \
+	else \
+	  echo "setup: apt packages present"; \
+	fi
+
+# The venv sees Debian's qgis, rasterio, scipy and pytest; pip adds only pytest-qgis.
+$(VENV_PYTHON): | apt-packages
+	$(SYSTEM_PYTHON) -m venv --system-site-packages $(VENV)
+
+$(VENV_STAMP): requirements-test.txt | $(VENV_PYTHON)
+	$(VENV_PYTHON) -m pip install --disable-pip-version-check -q -r requirements-test.txt
+	$(VENV_PYTHON) -c "import qgis.core, rasterio, scipy, pytest, pytest_qgis"
+	@touch $@
+	@echo "setup: $(VENV) ready"
+
+test: setup
+	QT_QPA_PLATFORM=offscreen $(VENV_PYTHON) -m pytest test -p no:cacheprovider $(PYTEST_ARGS)
+
+demo: setup
+	bash demo/run_demo.sh
+
+package:
+	$(SYSTEM_PYTHON) scripts/package.py
+
+lint: setup
+	$(SYSTEM_PYTHON) -m pyflakes $(LINT_PATHS)
+
+clean:
+	rm -rf $(VENV) dist build demo/output .pytest_cache
+	find . -path ./.git -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
