@@ -1,0 +1,245 @@
+"""Global regression: one scale and offset per image and band, fitted so that overlapping images
+agree in mean and standard deviation (Yu et al. 2017, as in spectralmatch's global_regression).
+
+plan -> measure (one streaming pass per image: whole-image and overlap statistics) -> model
+(sparse least squares per band) -> apply (one streaming pass per image).
+"""
+from dataclasses import dataclass
+
+import numpy as np
+from rasterio.windows import Window, intersect
+from rasterio.windows import transform as window_transform
+
+from .adjustments import build_document, load_adjustments_file, sidecar_path, write_json
+from .errors import RadioMatchError
+from .footprints import (connected_groups, intersection, nearest_indices, overlapping_pairs,
+                         window_of_centres_inside)
+from .global_model import OverlapStats, scale_warnings, solve_model
+from .parallel import run_tasks
+from .rasters import read_tile
+from .run import Run, plan_run
+from .statistics import Moments, merge_all
+
+STAGES = {"statistics": 45, "solve": 5, "apply": 45, "finish": 5}
+
+
+@dataclass
+class _PairPlan:
+    first: int
+    second: int
+    window: Window          # pixels of the first image whose centres lie inside the overlap
+
+
+def _model_images(specify_model_images, input_names, model_names, run):
+    """Which model images carry anchor rows (the reference's specify_model_images)."""
+    included = np.zeros(len(model_names), dtype=bool)
+    if specify_model_images is None:
+        included[:] = True
+        return included
+    if (not isinstance(specify_model_images, (tuple, list)) or len(specify_model_images) != 2
+            or specify_model_images[0] not in ("include", "exclude")
+            or isinstance(specify_model_images[1], str)):
+        raise RadioMatchError(
+            "specify_model_images must be (\"include\" or \"exclude\", [image names]), "
+            f"not {specify_model_images!r}.")
+    mode, chosen = specify_model_images[0], set(specify_model_images[1])
+    unknown = sorted(chosen - set(input_names))
+    if unknown:
+        run.warn(f"specify_model_images names no input image called {', '.join(map(repr, unknown))}; "
+                 "those names are ignored.")
+    for k, name in enumerate(input_names):
+        included[k] = (name in chosen) == (mode == "include")
+    if not included.any():
+        raise RadioMatchError(
+            "specify_model_images leaves no image in the model; at least one input image must "
+            "be included.")
+    return included
+
+
+def _tile_statistics(run, plan, k, window, partners):
+    """Whole-image moments of one tile of image k, and moments of its overlap pixels with each
+    partner (nearest-neighbour samples of the partner at this image's pixel centres)."""
+    run.progress.check_cancelled()
+    image = plan.images[k]
+    data, valid = read_tile(run.datasets.get(image.path), image, window, plan.nodata)
+    if plan.vector_mask is not None:
+        valid &= plan.vector_mask.keep(image.name, window_transform(window, image.transform),
+                                       (int(window.height), int(window.width)))
+    whole = Moments.of_tile(data, valid)
+    pairs = {}
+    for pair in partners:
+        if not intersect(window, pair.window):
+            continue
+        sub = window.intersection(pair.window)
+        rows = slice(int(sub.row_off - window.row_off), int(sub.row_off - window.row_off + sub.height))
+        cols = slice(int(sub.col_off - window.col_off), int(sub.col_off - window.col_off + sub.width))
+        other = plan.images[pair.second]
+        other_rows, other_cols = nearest_indices(image, other, sub)
+        read_window = Window(int(other_cols.min()), int(other_rows.min()),
+                             int(other_cols.max() - other_cols.min() + 1),
+                             int(other_rows.max() - other_rows.min() + 1))
+        other_data, other_valid = read_tile(run.datasets.get(other.path), other, read_window,
+                                            plan.nodata)
+        if plan.vector_mask is not None:
+            other_valid &= plan.vector_mask.keep(
+                other.name, window_transform(read_window, other.transform),
+                (read_window.height, read_window.width))
+        index = np.ix_(np.arange(other_data.shape[0]), other_rows - read_window.row_off,
+                       other_cols - read_window.col_off)
+        both = valid[:, rows, cols] & other_valid[index]
+        pairs[pair.second] = (Moments.of_tile(data[:, rows, cols], both),
+                              Moments.of_tile(other_data[index], both))
+    return whole, pairs
+
+
+def _measure(run, plan, pair_plans, images_to_measure):
+    """One streaming pass per image: all bands, whole image and overlaps together."""
+    bands = plan.images[0].count
+    partners = {k: [pair for pair in pair_plans if pair.first == k] for k in images_to_measure}
+    tasks = [(k, window) for k in images_to_measure
+             for window in run.image_tiles(plan, plan.images[k])]
+    run.progress.start_stage("statistics", "Computing image and overlap statistics", len(tasks))
+    results = run_tasks(lambda task: _tile_statistics(run, plan, task[0], task[1],
+                                                      partners[task[0]]),
+                        tasks, plan.workers, run.progress)
+    whole = {k: Moments(bands) for k in images_to_measure}
+    overlaps = {(pair.first, pair.second): (Moments(bands), Moments(bands)) for pair in pair_plans}
+    for (k, _), (tile_whole, tile_pairs) in zip(tasks, results):
+        whole[k].merge(tile_whole)
+        for second, (first_moments, second_moments) in tile_pairs.items():
+            overlaps[(k, second)][0].merge(first_moments)
+            overlaps[(k, second)][1].merge(second_moments)
+    return whole, overlaps
+
+
+def global_regression(input_images, output_images, *, calculation_dtype="float32",
+                      output_dtype=None, vector_mask=None, debug_logs=False,
+                      custom_nodata_value=None, image_parallel_workers=None,
+                      window_parallel_workers=None, window_size=None, save_as_cog=False,
+                      specify_model_images=None, custom_mean_factor=1.0, custom_std_factor=1.0,
+                      save_adjustments=None, load_adjustments=None, progress_callback=None):
+    """Balance overlapping images with one linear correction per image and band.
+
+    Parameters are spectralmatch's (names, types and defaults); see docs/DESIGN.md for the
+    decisions where this engine differs. Returns a :class:`RunResult` whose ``details`` hold
+    ``adjustments`` ({name: {"scale": [...], "offset": [...]}}) and ``groups``.
+    """
+    for name, factor in (("custom_mean_factor", custom_mean_factor),
+                         ("custom_std_factor", custom_std_factor)):
+        if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not np.isfinite(factor) or factor < 0:
+            raise RadioMatchError(f"{name} must be a non-negative number, not {factor!r}.")
+    with Run(progress_callback, STAGES, debug_logs) as run:
+        plan = plan_run(run.warnings, input_images, output_images, "_Global",
+                        calculation_dtype=calculation_dtype, output_dtype=output_dtype,
+                        vector_mask=vector_mask, custom_nodata_value=custom_nodata_value,
+                        image_parallel_workers=image_parallel_workers,
+                        window_parallel_workers=window_parallel_workers,
+                        window_size=window_size, window_words=("internal",))
+        images = plan.images
+        bands = images[0].count
+        input_names = [image.name for image in images]
+
+        stored_names, stored_whole, stored_overlaps = [], {}, {}
+        if load_adjustments is not None:
+            stored_names, stored_whole, stored_overlaps = load_adjustments_file(
+                load_adjustments, bands)
+        model_names = input_names + [name for name in stored_names if name not in input_names]
+        position = {name: k for k, name in enumerate(model_names)}
+        count = len(model_names)
+        included = _model_images(specify_model_images, input_names, model_names, run)
+
+        pair_plans = []
+        for i, j in overlapping_pairs([image.bounds for image in images]):
+            if (input_names[i], input_names[j]) in stored_overlaps:
+                continue
+            window = window_of_centres_inside(images[i], intersection(images[i].bounds,
+                                                                      images[j].bounds))
+            if window is not None:
+                pair_plans.append(_PairPlan(i, j, window))
+        to_measure = sorted({k for k, name in enumerate(input_names) if name not in stored_whole}
+                            | {pair.first for pair in pair_plans})
+        measured_whole, measured_overlaps = _measure(run, plan, pair_plans, to_measure)
+
+        whole = {}
+        for k, name in enumerate(model_names):
+            if name in stored_whole:
+                whole[k] = tuple(np.asarray(column, dtype=float) for column in stored_whole[name])
+            else:
+                moments = measured_whole[k]
+                whole[k] = (moments.mean, moments.std, moments.count)
+        overlaps = {}
+        for (i, j), (first, second) in measured_overlaps.items():
+            overlaps[(i, j)] = (first.mean, first.std, first.count)
+            overlaps[(j, i)] = (second.mean, second.std, second.count)
+        for (name, other), stats in stored_overlaps.items():
+            if name in position and other in position:
+                overlaps[(position[name], position[other])] = tuple(
+                    np.asarray(column, dtype=float) for column in stats)
+
+        model_overlaps = []
+        for (i, j), (mean_i, std_i, size) in sorted(overlaps.items()):
+            if i >= j:
+                continue
+            mean_j, std_j, _ = overlaps[(j, i)]
+            if not np.any(np.asarray(size) > 0):
+                run.warn(f"Images {model_names[i]!r} and {model_names[j]!r} overlap but share no "
+                         "valid pixel; the pair is left out of the model.")
+            model_overlaps.append(OverlapStats(i, j, mean_i, std_i, mean_j, std_j,
+                                               np.asarray(size, dtype=float)))
+
+        run.progress.start_stage("solve", "Solving the global model", 1)
+        whole_mean = np.array([whole[k][0] for k in range(count)], dtype=float).reshape(count, bands)
+        whole_std = np.array([whole[k][1] for k in range(count)], dtype=float).reshape(count, bands)
+        solution = solve_model(included, whole_mean, whole_std, model_overlaps,
+                               float(custom_mean_factor), float(custom_std_factor))
+        if not solution.converged:
+            run.warn("The least-squares solver stopped before full convergence; results may be "
+                     "slightly inexact.")
+        for k in solution.unconstrained:
+            if k < len(images):
+                run.warn(f"Image {model_names[k]!r} has no constraint in the model (excluded and "
+                         "without an overlapping model image); it is left unchanged.")
+        groups = connected_groups(count, [(o.first, o.second) for o in model_overlaps
+                                          if np.any(o.size > 0)])
+        if len(set(groups)) > 1 and count > 1:
+            members = {}
+            for k, label in enumerate(groups):
+                members.setdefault(label, []).append(model_names[k])
+            described = "; ".join(", ".join(names[:5]) + (" ..." if len(names) > 5 else "")
+                                  for names in members.values())
+            run.warn(f"The images form {len(members)} separate groups without overlaps between "
+                     f"them; each group is balanced on its own: {described}.")
+        for message in scale_warnings(model_names, solution.scales):
+            run.warn(message)
+        run.progress.advance()
+        run.progress.report()
+
+        calculation = np.dtype(plan.calculation_dtype)
+        scales = solution.scales.astype(calculation)
+        offsets = solution.offsets.astype(calculation)
+
+        def correct_tile(k, window, values, valid):
+            return values * scales[k][:, None, None] + offsets[k][:, None, None]
+
+        result = run.apply_pass(plan, correct_tile, "Applying the corrections", save_as_cog)
+        if save_adjustments is not None:
+            count_inputs = len(images)
+            document = build_document(
+                input_names, solution.scales, solution.offsets,
+                {k: whole[k] for k in range(count_inputs)},
+                {key: value for key, value in overlaps.items()
+                 if key[0] < count_inputs and key[1] < count_inputs})
+            write_json(save_adjustments, document)
+            write_json(sidecar_path(save_adjustments), {
+                "tool": "radiomatch global_regression",
+                "bands": bands, "crs": images[0].crs.to_string(),
+                "nodata": plan.nodata, "custom_mean_factor": custom_mean_factor,
+                "custom_std_factor": custom_std_factor, "overlap_weight": "pixel_pairs",
+                "std_ddof": 0, "warnings": run.warnings,
+            })
+        result.details["adjustments"] = {
+            name: {"scale": solution.scales[k].tolist(), "offset": solution.offsets[k].tolist()}
+            for k, name in enumerate(input_names)}
+        result.details["groups"] = [int(label) for label in groups[:len(images)]]
+        run.progress.finish()
+        return result

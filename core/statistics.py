@@ -1,0 +1,59 @@
+"""Mergeable per-band moments: count, mean and sum of squared deviations (Chan et al.).
+
+Tiles are merged in a fixed order, so the result does not depend on the number of threads.
+Accumulation is always float64 with integer counts, whatever the calculation dtype.
+"""
+import numpy as np
+
+
+class Moments:
+    """Count, mean and M2 for each band."""
+
+    def __init__(self, bands):
+        self.count = np.zeros(bands, dtype=np.int64)
+        self.mean = np.zeros(bands, dtype=np.float64)
+        self.m2 = np.zeros(bands, dtype=np.float64)
+
+    @classmethod
+    def of_tile(cls, data, valid):
+        """Moments of the valid values of a (bands, rows, cols) tile."""
+        moments = cls(data.shape[0])
+        for band in range(data.shape[0]):
+            values = data[band][valid[band]].astype(np.float64, copy=False)
+            if values.size:
+                mean = values.mean()
+                moments.count[band] = values.size
+                moments.mean[band] = mean
+                moments.m2[band] = np.square(values - mean).sum()
+        return moments
+
+    @classmethod
+    def from_values(cls, count, mean, std):
+        """Moments from stored statistics (population std)."""
+        moments = cls(len(count))
+        moments.count[:] = count
+        moments.mean[:] = mean
+        moments.m2[:] = np.square(np.asarray(std, dtype=np.float64)) * moments.count
+        return moments
+
+    def merge(self, other):
+        """Add another set of moments into this one."""
+        total = self.count + other.count
+        safe_total = np.where(total > 0, total, 1)
+        delta = other.mean - self.mean
+        self.mean = self.mean + delta * other.count / safe_total
+        self.m2 = self.m2 + other.m2 + delta * delta * self.count * other.count / safe_total
+        self.count = total
+        return self
+
+    @property
+    def std(self):
+        """Population standard deviation (ddof=0); 0 where there is no value."""
+        return np.sqrt(np.maximum(self.m2, 0.0) / np.where(self.count > 0, self.count, 1))
+
+
+def merge_all(moments_list, bands):
+    total = Moments(bands)
+    for moments in moments_list:
+        total.merge(moments)
+    return total

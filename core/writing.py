@@ -1,0 +1,190 @@
+"""Writing outputs: dtype rounding and clipping, temporary files renamed when whole, COG copies."""
+import math
+import os
+import threading
+
+import numpy as np
+import rasterio
+import rasterio.shutil
+
+from .errors import RadioMatchError
+
+OUTPUT_TILE = 512
+SUPPORTED_DTYPES = ("uint8", "int8", "uint16", "int16", "uint32", "int32", "float32", "float64")
+
+
+def resolve_dtype(dtype, parameter_name):
+    try:
+        name = np.dtype(dtype).name
+    except TypeError:
+        name = None
+    if name not in SUPPORTED_DTYPES:
+        raise RadioMatchError(
+            f"{parameter_name} must be one of {', '.join(SUPPORTED_DTYPES)}, not {dtype!r}.")
+    return name
+
+
+def check_nodata_fits(nodata, dtype, path):
+    """A nodata value must be representable in the output dtype."""
+    if nodata is None or np.issubdtype(np.dtype(dtype), np.floating):
+        return
+    info = np.iinfo(dtype)
+    if math.isnan(nodata) or nodata != int(nodata) or not info.min <= nodata <= info.max:
+        raise RadioMatchError(
+            f"The nodata value {nodata} cannot be stored in the {dtype} output {path!r}; choose "
+            "another output data type or nodata value.")
+
+
+def _limits(dtype):
+    if np.issubdtype(dtype, np.integer):
+        info = np.iinfo(dtype)
+    else:
+        info = np.finfo(dtype)
+    return float(info.min), float(info.max)
+
+
+def _nudge_away_from_nodata(result, corrected, collides, nodata, dtype):
+    """Move valid results equal to nodata to the nearest representable value that is not it."""
+    low, high = _limits(dtype)
+    if np.issubdtype(dtype, np.integer):
+        up, down = nodata + 1, nodata - 1
+    else:
+        up = np.nextafter(np.array(nodata, dtype=dtype), np.array(np.inf, dtype=dtype))
+        down = np.nextafter(np.array(nodata, dtype=dtype), np.array(-np.inf, dtype=dtype))
+    go_up = corrected[collides] >= nodata
+    if nodata >= high:
+        go_up[:] = False
+    elif nodata <= low:
+        go_up[:] = True
+    result[collides] = np.where(go_up, up, down).astype(dtype)
+
+
+def to_output_dtype(corrected, original, valid, dtype, nodata):
+    """Cast corrected values to the output dtype.
+
+    Integers are rounded half away from zero and clipped to the dtype range; floats are clipped
+    to the finite range of the dtype. Invalid pixels get nodata (or keep their value when there is
+    no nodata). A valid pixel that would equal nodata is nudged. Returns (array, clipped, nudged).
+    """
+    dtype = np.dtype(dtype)
+    low, high = _limits(dtype)
+    values = corrected.astype(np.float64, copy=False)
+    if np.issubdtype(dtype, np.integer):
+        values = np.trunc(values + np.copysign(0.5, values))
+    bad = valid & ~np.isfinite(values)
+    out_of_range = valid & ((values < low) | (values > high))
+    clipped = int(np.count_nonzero(out_of_range | bad))
+    values = np.clip(np.nan_to_num(values, nan=0.0, posinf=high, neginf=low), low, high)
+    result = values.astype(dtype)
+    nudged = 0
+    if nodata is not None and not math.isnan(nodata):
+        collides = valid & (result == nodata)
+        nudged = int(np.count_nonzero(collides))
+        if nudged:
+            _nudge_away_from_nodata(result, values, collides, nodata, dtype)
+        result[~valid] = nodata
+    elif nodata is not None:
+        result[~valid] = np.nan
+    else:
+        result[~valid] = original[~valid].astype(dtype)
+    return result, clipped, nudged
+
+
+def output_profile(image, dtype, nodata, threads):
+    floating = np.issubdtype(np.dtype(dtype), np.floating)
+    return {
+        "driver": "GTiff", "width": image.width, "height": image.height, "count": image.count,
+        "dtype": dtype, "crs": image.crs, "transform": image.transform, "nodata": nodata,
+        "tiled": True, "blockxsize": OUTPUT_TILE, "blockysize": OUTPUT_TILE,
+        "compress": "DEFLATE", "predictor": 3 if floating else 2, "BIGTIFF": "IF_SAFER",
+        "NUM_THREADS": str(max(1, threads)),
+    }
+
+
+def partial_path(final_path, tag="partial"):
+    folder, base = os.path.split(os.path.abspath(final_path))
+    return os.path.join(folder, f".{base}.{os.getpid()}.{tag}")
+
+
+def remove_stale_partials(final_path):
+    """Temporary files left by a killed run for the same output."""
+    folder, base = os.path.split(os.path.abspath(final_path))
+    if not os.path.isdir(folder):
+        return
+    for entry in os.listdir(folder):
+        if entry.startswith(f".{base}.") and entry.endswith(("partial", "cog")):
+            try:
+                os.remove(os.path.join(folder, entry))
+            except OSError:
+                pass
+
+
+def make_output_folder(path):
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as error:
+        raise RadioMatchError(
+            f"The output folder {folder!r} cannot be created ({error.strerror}).") from None
+    if not os.access(folder, os.W_OK):
+        raise RadioMatchError(f"The output folder {folder!r} is not writable.")
+
+
+class OutputRaster:
+    """One output GeoTIFF written under a temporary name and renamed only when complete."""
+
+    def __init__(self, final_path, profile, save_as_cog):
+        self.final_path = final_path
+        self.temporary_path = partial_path(final_path)
+        self._cog_path = partial_path(final_path, "cog") if save_as_cog else None
+        self._profile = profile
+        self._dataset = None
+        self._lock = threading.Lock()
+        self.clipped = 0
+        self.nudged = 0
+
+    def write(self, window, array, clipped, nudged):
+        with self._lock:
+            if self._dataset is None:
+                try:
+                    self._dataset = rasterio.open(self.temporary_path, "w", **self._profile)
+                except rasterio.errors.RasterioIOError as error:
+                    raise RadioMatchError(
+                        f"The output {self.final_path!r} cannot be written ({error}).") from None
+            self._dataset.write(array, window=window)
+            self.clipped += clipped
+            self.nudged += nudged
+
+    def close(self):
+        with self._lock:
+            if self._dataset is not None:
+                self._dataset.close()
+                self._dataset = None
+
+    def finish(self):
+        """Close, convert to COG if asked, and keep the complete file under its temporary name."""
+        self.close()
+        if not os.path.exists(self.temporary_path):
+            raise RadioMatchError(f"The output {self.final_path!r} was never written.")
+        if self._cog_path:
+            rasterio.shutil.copy(
+                self.temporary_path, self._cog_path, driver="COG", COMPRESS="DEFLATE",
+                PREDICTOR="YES", OVERVIEWS="AUTO", BIGTIFF="IF_SAFER",
+                NUM_THREADS=self._profile["NUM_THREADS"])
+            os.remove(self.temporary_path)
+            os.replace(self._cog_path, self.temporary_path)
+
+    def publish(self):
+        os.replace(self.temporary_path, self.final_path)
+
+    def discard(self):
+        self.close()
+        for path in (self.temporary_path, self._cog_path):
+            if path and os.path.exists(path):
+                os.remove(path)
+
+
+def publish_all(outputs):
+    """Rename every finished temporary file into place (after all of them are complete)."""
+    for output in outputs:
+        output.publish()
