@@ -1,0 +1,1 @@
+"""The QGIS Processing layer of RadioMatch (provider and algorithms; no numerics here)."""

@@ -1,0 +1,703 @@
+"""What both RadioMatch algorithms do identically.
+
+* the shared parameters (declared once, here) and their help text;
+* input layers -> file paths, with clear errors for layers the engine cannot read;
+* the polygon mask layer -> a GeoJSON-like FeatureCollection in the rasters' CRS;
+* ``QgsProcessingFeedback`` -> the engine's ``progress_callback(fraction, message)``;
+* running the engine and turning its errors into ``QgsProcessingException``;
+* registering the outputs to load into the project on completion.
+
+Nothing here does numerics, and nothing heavy (numpy, rasterio, scipy, the engine) is imported
+at module level: the engine is imported inside :func:`import_core` when an algorithm runs.
+"""
+
+import html
+import importlib
+import importlib.util
+import json
+import logging
+import os
+import re
+import sys
+import threading
+from contextlib import contextmanager
+
+from qgis.core import (
+    QgsCoordinateReferenceSystem,
+    QgsCoordinateTransform,
+    QgsFeatureRequest,
+    QgsMapLayer,
+    QgsMessageLog,
+    QgsProcessing,
+    QgsProcessingAlgorithm,
+    QgsProcessingContext,
+    QgsProcessingException,
+    QgsProcessingOutputMultipleLayers,
+    QgsProcessingParameterBoolean,
+    QgsProcessingParameterDefinition,
+    QgsProcessingParameterEnum,
+    QgsProcessingParameterFeatureSource,
+    QgsProcessingParameterField,
+    QgsProcessingParameterFolderDestination,
+    QgsProcessingParameterMultipleLayers,
+    QgsProcessingParameterNumber,
+    QgsProcessingParameterString,
+    QgsProcessingUtils,
+    QgsProviderRegistry,
+    QgsRasterLayer,
+    QgsWkbTypes,
+    Qgis,
+)
+from qgis.PyQt.QtCore import QCoreApplication
+from qgis.PyQt.QtGui import QIcon
+
+PLUGIN_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RESOURCES_DIR = os.path.join(PLUGIN_DIR, "resources")
+HOMEPAGE = "https://github.com/radiomatch/radiomatch"
+LOG_TAG = "RadioMatch"
+CORE_LOGGER = "radiomatch"
+
+# (module, Debian package) pairs the engine needs.
+DEPENDENCIES = (
+    ("numpy", "python3-numpy"),
+    ("rasterio", "python3-rasterio"),
+    ("scipy", "python3-scipy"),
+)
+APT_COMMAND = "sudo apt install python3-rasterio python3-scipy"
+
+# ---------------------------------------------------------------------------------------------
+# Parameter names (public API: models, scripts and qgis_process use them).
+# ---------------------------------------------------------------------------------------------
+INPUT = "INPUT"
+OUTPUT_FOLDER = "OUTPUT_FOLDER"
+OUTPUT_NAME = "OUTPUT_NAME"
+OUTPUT_LAYERS = "OUTPUT_LAYERS"
+VECTOR_MASK = "VECTOR_MASK"
+MASK_MODE = "MASK_MODE"
+MASK_NAME_FIELD = "MASK_NAME_FIELD"
+CALCULATION_DTYPE = "CALCULATION_DTYPE"
+OUTPUT_DTYPE = "OUTPUT_DTYPE"
+DEBUG_LOGS = "DEBUG_LOGS"
+CUSTOM_NODATA_VALUE = "CUSTOM_NODATA_VALUE"
+IMAGE_PARALLEL_WORKERS = "IMAGE_PARALLEL_WORKERS"
+WINDOW_PARALLEL_WORKERS = "WINDOW_PARALLEL_WORKERS"
+WINDOW_SIZE = "WINDOW_SIZE"
+SAVE_AS_COG = "SAVE_AS_COG"
+
+MASK_MODES = ("include", "exclude")
+CALCULATION_DTYPES = ("float32", "float64")
+# Index 0 means "the dtype of each input" (the engine's output_dtype=None).
+OUTPUT_DTYPES = (None, "uint8", "uint16", "int16", "uint32", "int32", "float32", "float64")
+
+
+def tr(string, context="RadioMatch"):
+    return QCoreApplication.translate(context, string)
+
+
+def icon_path(name):
+    return os.path.join(RESOURCES_DIR, name)
+
+
+def plugin_version():
+    """The ``version`` of metadata.txt (read without configparser's interpolation)."""
+    try:
+        with open(os.path.join(PLUGIN_DIR, "metadata.txt"), encoding="utf-8") as handle:
+            for line in handle:
+                if line.strip().startswith("version="):
+                    return line.split("=", 1)[1].strip()
+    except OSError:
+        pass
+    return ""
+
+
+# ---------------------------------------------------------------------------------------------
+# Dependencies (the DataPlotly pattern: the plugin always loads, and says what is missing).
+# ---------------------------------------------------------------------------------------------
+def _module_available(name):
+    if name in sys.modules:
+        return sys.modules[name] is not None
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def missing_dependencies():
+    """Names of the engine's Python modules that cannot be found (nothing is imported)."""
+    return [module for module, _package in DEPENDENCIES if not _module_available(module)]
+
+
+def dependency_message(missing=None, error=None):
+    missing = missing if missing is not None else missing_dependencies()
+    if missing:
+        what = tr("RadioMatch cannot run: the Python module(s) {} cannot be imported.").format(
+            ", ".join(missing)
+        )
+    else:
+        what = tr("RadioMatch cannot run: its engine could not be imported.")
+    if error is not None:
+        what += " ({})".format(error)
+    return what + " " + tr(
+        "RadioMatch needs numpy, rasterio and scipy in the Python that QGIS uses. On Debian or "
+        "Ubuntu install them with: {}  (python3-numpy comes with them), then restart QGIS. "
+        "Do not pip-install rasterio into QGIS: its wheels bundle another GDAL."
+    ).format(APT_COMMAND)
+
+
+def log_missing_dependencies():
+    """Write the dependency warning to the QGIS message log; return True if something is missing."""
+    missing = missing_dependencies()
+    if missing:
+        QgsMessageLog.logMessage(dependency_message(missing), LOG_TAG, Qgis.Warning)
+    return bool(missing)
+
+
+def import_core():
+    """Import the engine package (``radiomatch.core``) or raise a helpful QgsProcessingException."""
+    package = (__package__ or "").rpartition(".")[0]  # "radiomatch"
+    try:
+        return importlib.import_module(package + ".core" if package else "core")
+    except ImportError as err:
+        raise QgsProcessingException(dependency_message(error=err)) from err
+
+
+# ---------------------------------------------------------------------------------------------
+# Help text
+# ---------------------------------------------------------------------------------------------
+COMMON_HELP = {
+    INPUT: tr(
+        "The rasters to normalize (GeoTIFF or any other single-file raster GDAL reads): same CRS "
+        "and band count, north-up. Their order is the image order of the model. Each image is "
+        "named after its file name without extension; names must be unique. Layers that are not "
+        "files (WMS, XYZ, virtual or memory layers) are refused: save them as GeoTIFF first."
+    ),
+    OUTPUT_NAME: tr(
+        "File name of each output, without folder; <code>$</code> is replaced by the input's "
+        "name and <code>.tif</code> is added. It must contain <code>$</code> when there are "
+        "several inputs."
+    ),
+    OUTPUT_FOLDER: tr(
+        "Folder the corrected GeoTIFFs are written to (created if needed). Existing files of "
+        "the same name are replaced; an output can never be one of the inputs."
+    ),
+    OUTPUT_LAYERS: tr(
+        "The corrected rasters, in input order (connect this output to the next algorithm in "
+        "a model). They are added to the project when the algorithm finishes."
+    ),
+    VECTOR_MASK: tr(
+        "Optional polygon layer limiting the pixels used for the statistics (all pixels are "
+        "still corrected). Any vector layer works, including memory layers; when only "
+        "selected features is ticked, only the selection is used. Geometries are reprojected "
+        "to the CRS of the first input raster."
+    ),
+    MASK_MODE: tr(
+        "<i>Include</i>: use only pixels whose centre is inside the polygons (e.g. a "
+        "land area). <i>Exclude</i>: ignore pixels inside the polygons (e.g. clouds, water)."
+    ),
+    MASK_NAME_FIELD: tr(
+        "Optional field of the mask layer: a polygon then applies only to the image whose name "
+        "equals the field value, or appears in it as a whole word (e.g. 'tile_1 tile_2'). "
+        "Empty: every polygon applies to every image."
+    ),
+    OUTPUT_DTYPE: tr(
+        "Data type of the outputs. <i>Same as input</i> keeps each input's type. Integer "
+        "outputs are rounded and clipped to the type's range."
+    ),
+    CUSTOM_NODATA_VALUE: tr(
+        "Optional nodata value used for every input and output instead of the files' own "
+        "nodata. Empty: the band nodata of the inputs (they must agree)."
+    ),
+    SAVE_AS_COG: tr(
+        "Write Cloud-Optimized GeoTIFFs (GDAL COG driver, with overviews) instead of tiled "
+        "GeoTIFFs."
+    ),
+    CALCULATION_DTYPE: tr(
+        "Floating-point type of the pixel arithmetic (statistics are always accumulated in "
+        "float64)."
+    ),
+    DEBUG_LOGS: tr("Write detailed engine messages to the log. Never changes the results."),
+    IMAGE_PARALLEL_WORKERS: tr(
+        "Number of threads processing different images at the same time. 0: one image after "
+        "the other; -1: one thread per CPU core. Results do not depend on it."
+    ),
+    WINDOW_PARALLEL_WORKERS: tr(
+        "Number of threads processing tiles of the same image at the same time. 0: one tile "
+        "after the other; -1: one thread per CPU core. Results do not depend on it."
+    ),
+    WINDOW_SIZE: tr(
+        "Tile size in pixels used to read and write the images (square tiles). Empty or 0: "
+        "automatic (the file's own block size, about 512). Memory use grows with it; results "
+        "do not depend on it."
+    ),
+}
+
+HTML_TAG = re.compile(r"<[^>]+>")
+
+
+def html_to_text(text):
+    """Plain text for ``qgis_process help`` (it prints the help string verbatim)."""
+    text = re.sub(r"<br\s*/?>|</p>|</h3>", "\n", text)
+    text = re.sub(r"<li>", "\n  - ", text)
+    text = re.sub(r"<h3>", "\n", text)
+    text = HTML_TAG.sub("", text)
+    text = html.unescape(text)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def running_in_qgis_process_help():
+    args = QCoreApplication.arguments()
+    return bool(args) and "qgis_process" in os.path.basename(args[0]) and "help" in args[1:]
+
+
+# ---------------------------------------------------------------------------------------------
+# Base class
+# ---------------------------------------------------------------------------------------------
+class RadioMatchAlgorithm(QgsProcessingAlgorithm):
+    """Shared behaviour of the RadioMatch algorithms (QGIS ``algs/qgis`` style)."""
+
+    ICON = "radiomatch.svg"
+    DEFAULT_OUTPUT_NAME = "$"
+    HELP_ANCHOR = ""
+
+    # -- identity ---------------------------------------------------------------------------
+    def tr(self, string, context=""):
+        return QCoreApplication.translate(context or self.__class__.__name__, string)
+
+    def createInstance(self):  # noqa: N802
+        return type(self)()
+
+    def group(self):
+        return self.tr("Radiometric normalization", "RadioMatchAlgorithm")
+
+    def groupId(self):  # noqa: N802
+        return "radiometricnormalization"
+
+    def icon(self):
+        return QIcon(self.svgIconPath())
+
+    def svgIconPath(self):  # noqa: N802
+        return icon_path(self.ICON)
+
+    def helpUrl(self):  # noqa: N802
+        return HOMEPAGE + "#" + self.HELP_ANCHOR
+
+    # -- help -------------------------------------------------------------------------------
+    def introduction(self):
+        raise NotImplementedError
+
+    def example(self):
+        return ""
+
+    def shortHelpString(self):  # noqa: N802
+        parts = [self.introduction()]
+        for definition in self.parameterDefinitions():
+            parts.append(self._help_entry(definition.name(), definition.description()))
+        for definition in self.outputDefinitions():
+            if self.parameterDefinition(definition.name()) is None:
+                parts.append(self._help_entry(definition.name(), definition.description()))
+        if self.example():
+            parts.append("<p><b>{}</b><br><code>{}</code></p>".format(
+                self.tr("Command line (qgis_process)", "RadioMatchAlgorithm"),
+                html.escape(self.example())))
+        text = "".join(parts)
+        if running_in_qgis_process_help():
+            return html_to_text(text)
+        return text
+
+    def _help_entry(self, name, description):
+        text = self.parameter_help().get(name, "")
+        return "<p><b>{}</b> (<code>{}</code>): {}</p>".format(description, name, text)
+
+    def parameter_help(self):
+        return dict(COMMON_HELP)
+
+    # -- shared parameters (declared once) --------------------------------------------------
+    @staticmethod
+    def _advanced(definition):
+        definition.setFlags(definition.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+        return definition
+
+    def addInputParameter(self):  # noqa: N802
+        self.addParameter(QgsProcessingParameterMultipleLayers(
+            INPUT, self.tr("Input rasters", "RadioMatchAlgorithm"), QgsProcessing.TypeRaster))
+
+    def addMaskParameters(self):  # noqa: N802
+        self.addParameter(QgsProcessingParameterFeatureSource(
+            VECTOR_MASK, self.tr("Polygon mask for the statistics", "RadioMatchAlgorithm"),
+            [QgsProcessing.TypeVectorPolygon], optional=True))
+        self.addParameter(QgsProcessingParameterEnum(
+            MASK_MODE, self.tr("Mask mode", "RadioMatchAlgorithm"),
+            [self.tr("Include: use only pixels inside the polygons", "RadioMatchAlgorithm"),
+             self.tr("Exclude: ignore pixels inside the polygons", "RadioMatchAlgorithm")],
+            defaultValue=0))
+        self.addParameter(QgsProcessingParameterField(
+            MASK_NAME_FIELD, self.tr("Mask field holding image names", "RadioMatchAlgorithm"),
+            parentLayerParameterName=VECTOR_MASK, optional=True))
+
+    def addCommonOptions(self):  # noqa: N802
+        """Output type, nodata and COG (visible), then the rarely used engine options (advanced)."""
+        labels = [self.tr("Same as input", "RadioMatchAlgorithm")] + list(OUTPUT_DTYPES[1:])
+        self.addParameter(QgsProcessingParameterEnum(
+            OUTPUT_DTYPE, self.tr("Output data type", "RadioMatchAlgorithm"), labels,
+            defaultValue=0))
+        self.addParameter(QgsProcessingParameterNumber(
+            CUSTOM_NODATA_VALUE, self.tr("Nodata value override", "RadioMatchAlgorithm"),
+            type=QgsProcessingParameterNumber.Double, defaultValue=None, optional=True))
+        self.addParameter(QgsProcessingParameterBoolean(
+            SAVE_AS_COG, self.tr("Save as Cloud-Optimized GeoTIFF", "RadioMatchAlgorithm"),
+            defaultValue=False))
+        self.addParameter(self._advanced(QgsProcessingParameterEnum(
+            CALCULATION_DTYPE, self.tr("Calculation data type", "RadioMatchAlgorithm"),
+            list(CALCULATION_DTYPES), defaultValue=0)))
+        self.addParameter(self._advanced(QgsProcessingParameterNumber(
+            WINDOW_SIZE, self.tr("Tile size in pixels (empty: automatic)", "RadioMatchAlgorithm"),
+            type=QgsProcessingParameterNumber.Integer, defaultValue=None, optional=True,
+            minValue=0)))
+        self.addParameter(self._advanced(QgsProcessingParameterNumber(
+            IMAGE_PARALLEL_WORKERS,
+            self.tr("Images processed in parallel (threads; 0 none, -1 all cores)",
+                    "RadioMatchAlgorithm"),
+            type=QgsProcessingParameterNumber.Integer, defaultValue=0, minValue=-1)))
+        self.addParameter(self._advanced(QgsProcessingParameterNumber(
+            WINDOW_PARALLEL_WORKERS,
+            self.tr("Tiles processed in parallel (threads; 0 none, -1 all cores)",
+                    "RadioMatchAlgorithm"),
+            type=QgsProcessingParameterNumber.Integer, defaultValue=0, minValue=-1)))
+        self.addParameter(self._advanced(QgsProcessingParameterBoolean(
+            DEBUG_LOGS, self.tr("Detailed log messages", "RadioMatchAlgorithm"),
+            defaultValue=False)))
+
+    def addOutputParameters(self):  # noqa: N802
+        self.addParameter(QgsProcessingParameterString(
+            OUTPUT_NAME, self.tr("Output file name ($ = input name)", "RadioMatchAlgorithm"),
+            defaultValue=self.DEFAULT_OUTPUT_NAME))
+        self.addParameter(QgsProcessingParameterFolderDestination(
+            OUTPUT_FOLDER, self.tr("Output folder", "RadioMatchAlgorithm")))
+        self.addOutput(QgsProcessingOutputMultipleLayers(
+            OUTPUT_LAYERS, self.tr("Corrected rasters", "RadioMatchAlgorithm")))
+
+    # -- validation before the run ----------------------------------------------------------
+    def checkParameterValues(self, parameters, context):  # noqa: N802
+        """Name the offending file instead of QGIS's generic "Incorrect parameter value"."""
+        problem = self.input_problem(parameters, context)
+        if problem:
+            return False, problem
+        return super().checkParameterValues(parameters, context)
+
+    def input_problem(self, parameters, context):
+        value = parameters.get(INPUT)
+        if value is None or value == "" or value == []:
+            return self.tr("No input rasters: choose at least one raster for {} ({}).",
+                           "RadioMatchAlgorithm").format(
+                self.parameterDefinition(INPUT).description(), INPUT)
+        values = value if isinstance(value, (list, tuple)) else [value]
+        for item in values:
+            layer = item
+            if isinstance(item, str):
+                layer = QgsProcessingUtils.mapLayerFromString(
+                    item, context, True, QgsProcessingUtils.LayerHint.Raster)
+                if layer is None:
+                    return unreadable_input_message(item)
+            if isinstance(layer, QgsMapLayer):
+                try:
+                    layer_file(layer)
+                except QgsProcessingException as err:
+                    return str(err)
+        return None
+
+
+def unreadable_input_message(value):
+    path = value.split("|", 1)[0]
+    if not path.startswith("/vsi") and not os.path.exists(path):
+        return tr("Input raster not found: {} (no such file).").format(value)
+    return tr("Cannot read {} as a raster: GDAL cannot open it (not a raster file, or damaged).").format(
+        value)
+
+
+# ---------------------------------------------------------------------------------------------
+# Layers -> files
+# ---------------------------------------------------------------------------------------------
+def layer_file(layer):
+    """The file behind a raster layer; raise QgsProcessingException naming the layer otherwise."""
+    name = layer.name()
+    if not isinstance(layer, QgsRasterLayer):
+        raise QgsProcessingException(tr(
+            "Layer '{}' ({}) is not a raster layer.").format(name, layer.source()))
+    if not layer.isValid():
+        raise QgsProcessingException(unreadable_input_message(layer.source()))
+    if layer.providerType() != "gdal":
+        raise QgsProcessingException(tr(
+            "Layer '{}' is not a file-based raster (data provider '{}'); RadioMatch reads raster "
+            "files only. Save the layer as a GeoTIFF first (right-click > Export > Save As...)."
+        ).format(name, layer.providerType()))
+    source = layer.source()
+    parts = QgsProviderRegistry.instance().decodeUri("gdal", source)
+    path = parts.get("path") or source.split("|", 1)[0]
+    sub_layer = parts.get("layerName") or ""
+    if not (path.startswith("/vsi") or os.path.isfile(path)):
+        raise QgsProcessingException(tr(
+            "Layer '{}' is not a single raster file ({}); RadioMatch reads raster files only. "
+            "Save the layer as a GeoTIFF first.").format(name, source))
+    if sub_layer and sub_layer != os.path.splitext(os.path.basename(path))[0]:
+        raise QgsProcessingException(tr(
+            "Layer '{}' is the sub-layer '{}' of {}; RadioMatch reads whole raster files. "
+            "Save the layer as a GeoTIFF first.").format(name, sub_layer, path))
+    return path
+
+
+def image_name(path):
+    """The engine's name(k): the file's basename without its last extension."""
+    return os.path.splitext(os.path.basename(path))[0]
+
+
+def input_layers_and_files(alg, parameters, name, context):
+    """(layers, paths) of a multiple-raster parameter, refusing layers that are not files."""
+    layers = alg.parameterAsLayerList(parameters, name, context)
+    return layers, [layer_file(layer) for layer in layers]
+
+
+# ---------------------------------------------------------------------------------------------
+# Simple parameter conversions
+# ---------------------------------------------------------------------------------------------
+def is_unset(parameters, name):
+    value = parameters.get(name)
+    return value is None or (isinstance(value, str) and value.strip() == "")
+
+
+def optional_double(alg, parameters, name, context):
+    if is_unset(parameters, name):
+        return None
+    return alg.parameterAsDouble(parameters, name, context)
+
+
+def workers(alg, parameters, name, context):
+    """0 -> None (sequential); -1 -> ("thread", "cpu"); n >= 1 -> ("thread", n)."""
+    count = alg.parameterAsInt(parameters, name, context)
+    if count == 0:
+        return None
+    if count < 0:
+        return ("thread", "cpu")
+    return ("thread", count)
+
+
+def window_size(alg, parameters, context):
+    if is_unset(parameters, WINDOW_SIZE):
+        return None
+    size = alg.parameterAsInt(parameters, WINDOW_SIZE, context)
+    return size if size > 0 else None
+
+
+def output_paths(alg, parameters, context, inputs):
+    """(folder, [output path per input]) from OUTPUT_FOLDER and the OUTPUT_NAME pattern."""
+    folder = alg.parameterAsFileOutput(parameters, OUTPUT_FOLDER, context)
+    if not folder:
+        raise QgsProcessingException(tr("No output folder given ({}).").format(OUTPUT_FOLDER))
+    pattern = (alg.parameterAsString(parameters, OUTPUT_NAME, context) or "").strip()
+    if not pattern:
+        pattern = alg.DEFAULT_OUTPUT_NAME
+    if re.search(r"\.tiff?$", pattern, re.IGNORECASE):
+        pattern = pattern.rsplit(".", 1)[0]
+    if "/" in pattern or "\\" in pattern:
+        raise QgsProcessingException(tr(
+            "Output file name '{}' ({}) must be a file name, not a path; choose the folder with "
+            "{}.").format(pattern, OUTPUT_NAME, OUTPUT_FOLDER))
+    if "$" not in pattern and len(inputs) > 1:
+        raise QgsProcessingException(tr(
+            "Output file name '{}' ({}) has no $: with {} inputs every output would get the same "
+            "name. Use $ for the input name, e.g. '{}'.").format(
+            pattern, OUTPUT_NAME, len(inputs), alg.DEFAULT_OUTPUT_NAME))
+    return folder, [
+        os.path.join(folder, pattern.replace("$", image_name(path)) + ".tif") for path in inputs
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Vector mask -> FeatureCollection
+# ---------------------------------------------------------------------------------------------
+def crs_name(crs):
+    """A name the engine (rasterio/PROJ) understands: EPSG code when there is one, else WKT."""
+    authid = crs.authid()
+    if authid.upper().startswith("EPSG:"):
+        return authid
+    return crs.toWkt(QgsCoordinateReferenceSystem.WKT_PREFERRED_GDAL)
+
+
+def mask_feature_collection(source, target_crs, context, field=None, feedback=None):
+    """A GeoJSON-like FeatureCollection of the source's polygons, in ``target_crs``.
+
+    The source comes from ``parameterAsSource``, so "selected features only" is honoured.
+    Empty geometries are skipped; curves are segmentized. Properties hold only ``field``.
+    """
+    transform = None
+    source_crs = source.sourceCrs()
+    if source_crs.isValid() and target_crs.isValid() and source_crs != target_crs:
+        transform = QgsCoordinateTransform(source_crs, target_crs, context.transformContext())
+    elif not source_crs.isValid() and feedback is not None:
+        feedback.pushWarning(tr(
+            "The mask layer has no CRS; its coordinates are taken to be in the rasters' CRS."))
+    request = QgsFeatureRequest()
+    if field:
+        request.setSubsetOfAttributes([field], source.fields())
+    else:
+        request.setNoAttributes()
+    features = []
+    for feature in source.getFeatures(request):
+        if feedback is not None and feedback.isCanceled():
+            raise QgsProcessingException(tr("Canceled."))
+        geometry = feature.geometry()
+        if geometry is None or geometry.isNull() or geometry.isEmpty():
+            continue
+        if QgsWkbTypes.isCurvedType(geometry.wkbType()):
+            geometry.convertToStraightSegment()
+        if transform is not None:
+            geometry.transform(transform)
+        properties = {}
+        if field:
+            value = feature[field]
+            properties[field] = None if value is None or _is_null(value) else value
+        features.append({
+            "type": "Feature",
+            "geometry": json.loads(geometry.asJson()),
+            "properties": properties,
+        })
+    collection = {"type": "FeatureCollection", "features": features}
+    if target_crs.isValid():
+        collection["crs"] = {"type": "name", "properties": {"name": crs_name(target_crs)}}
+    return collection
+
+
+def _is_null(value):
+    try:
+        from qgis.PyQt.QtCore import QVariant
+
+        return isinstance(value, QVariant) and value.isNull()
+    except ImportError:  # pragma: no cover
+        return False
+
+
+def vector_mask(alg, parameters, context, raster_crs, feedback):
+    """The engine's ``vector_mask`` tuple, or None when no mask layer is given."""
+    if is_unset(parameters, VECTOR_MASK):
+        return None
+    source = alg.parameterAsSource(parameters, VECTOR_MASK, context)
+    if source is None:
+        raise QgsProcessingException(alg.invalidSourceError(parameters, VECTOR_MASK))
+    mode = MASK_MODES[alg.parameterAsEnum(parameters, MASK_MODE, context)]
+    fields = alg.parameterAsFields(parameters, MASK_NAME_FIELD, context)
+    field = fields[0] if fields else None
+    if not raster_crs.isValid():
+        raise QgsProcessingException(tr(
+            "The first input raster has no CRS, so the polygon mask cannot be placed on it."))
+    collection = mask_feature_collection(source, raster_crs, context, field, feedback)
+    feedback.pushInfo(tr("Polygon mask: {} polygon(s), mode '{}'{}.").format(
+        len(collection["features"]), mode,
+        tr(", matched to images by field '{}'").format(field) if field else ""))
+    if field:
+        return (mode, collection, field)
+    return (mode, collection)
+
+
+# ---------------------------------------------------------------------------------------------
+# Feedback, engine errors, logging
+# ---------------------------------------------------------------------------------------------
+class ProgressAdapter:
+    """``progress_callback(fraction, message) -> cancel?`` on top of a QgsProcessingFeedback."""
+
+    def __init__(self, feedback):
+        self.feedback = feedback
+        self._lock = threading.Lock()
+        self._percent = -1.0
+        self._message = None
+
+    def __call__(self, fraction=None, message=None):
+        with self._lock:
+            if message and message != self._message:
+                self._message = message
+                self.feedback.setProgressText(message)
+            if fraction is not None:
+                percent = max(0.0, min(100.0, 100.0 * float(fraction)))
+                if percent > self._percent:  # never move backwards
+                    self._percent = percent
+                    self.feedback.setProgress(percent)
+        return self.feedback.isCanceled()
+
+
+class _FeedbackLogHandler(logging.Handler):
+    """Forwards the engine's INFO/DEBUG records of this run's thread to the feedback.
+
+    Warnings are not forwarded here: they come back in ``result.warnings`` and are pushed once.
+    Records from other threads (engine workers, other runs) are ignored: pushing them would
+    mix runs and touch the feedback from threads Processing does not know about.
+    """
+
+    def __init__(self, feedback):
+        super().__init__(logging.DEBUG)
+        self.feedback = feedback
+        self.thread = threading.get_ident()
+
+    def emit(self, record):
+        if record.thread != self.thread or record.levelno >= logging.WARNING:
+            return
+        try:
+            message = self.format(record)
+        except Exception:  # noqa: BLE001 (logging must never break the run)
+            return
+        if record.levelno >= logging.INFO:
+            self.feedback.pushInfo(message)
+        else:
+            self.feedback.pushDebugInfo(message)
+
+
+@contextmanager
+def engine_log_to_feedback(feedback, debug):
+    logger = logging.getLogger(CORE_LOGGER)
+    handler = _FeedbackLogHandler(feedback)
+    old_level = logger.level
+    logger.addHandler(handler)
+    if debug:
+        logger.setLevel(logging.DEBUG)
+    elif logger.getEffectiveLevel() > logging.INFO:
+        logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old_level)
+
+
+def run_engine(function_name, inputs, outputs, kwargs, feedback, debug=False):
+    """Call ``core.<function_name>`` with the feedback adapter; map its errors to Processing's."""
+    core = import_core()
+    function = getattr(core, function_name, None)
+    if function is None:
+        raise QgsProcessingException(tr(
+            "This RadioMatch installation has no '{}' engine; reinstall the plugin.").format(
+            function_name))
+    cancelled = getattr(core, "CancelledError", ())
+    radiomatch_error = getattr(core, "RadioMatchError", ())
+    with engine_log_to_feedback(feedback, debug):
+        try:
+            result = function(inputs, outputs, progress_callback=ProgressAdapter(feedback), **kwargs)
+        except cancelled as err:
+            raise QgsProcessingException(tr("Canceled: {}").format(err) if str(err)
+                                         else tr("Canceled.")) from err
+        except radiomatch_error as err:
+            raise QgsProcessingException(str(err)) from err
+        except OSError as err:
+            raise QgsProcessingException(str(err)) from err
+    for warning in getattr(result, "warnings", None) or []:
+        feedback.pushWarning(str(warning))
+    feedback.setProgress(100)
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Outputs
+# ---------------------------------------------------------------------------------------------
+def load_on_completion(context, paths, output_name):
+    """Add rasters to the project when the algorithm finishes (thread-safe: no project access)."""
+    for path in paths:
+        details = QgsProcessingContext.LayerDetails(
+            image_name(path), context.project(), output_name,
+            QgsProcessingUtils.LayerHint.Raster)
+        context.addLayerToLoadOnCompletion(path, details)

@@ -1,0 +1,190 @@
+"""Processing algorithm ``radiomatch:globalregression``."""
+
+from qgis.core import (
+    QgsProcessing,
+    QgsProcessingException,
+    QgsProcessingParameterEnum,
+    QgsProcessingParameterFile,
+    QgsProcessingParameterFileDestination,
+    QgsProcessingParameterMultipleLayers,
+    QgsProcessingParameterNumber,
+)
+
+from . import common
+from .common import (
+    CALCULATION_DTYPE,
+    CALCULATION_DTYPES,
+    CUSTOM_NODATA_VALUE,
+    DEBUG_LOGS,
+    IMAGE_PARALLEL_WORKERS,
+    INPUT,
+    OUTPUT_DTYPE,
+    OUTPUT_DTYPES,
+    OUTPUT_FOLDER,
+    OUTPUT_LAYERS,
+    SAVE_AS_COG,
+    WINDOW_PARALLEL_WORKERS,
+    RadioMatchAlgorithm,
+)
+
+MODEL_IMAGES = "MODEL_IMAGES"
+MODEL_IMAGES_MODE = "MODEL_IMAGES_MODE"
+CUSTOM_MEAN_FACTOR = "CUSTOM_MEAN_FACTOR"
+CUSTOM_STD_FACTOR = "CUSTOM_STD_FACTOR"
+SAVE_ADJUSTMENTS = "SAVE_ADJUSTMENTS"
+LOAD_ADJUSTMENTS = "LOAD_ADJUSTMENTS"
+
+MODEL_IMAGES_MODES = ("include", "exclude")
+
+
+class GlobalRegression(RadioMatchAlgorithm):
+    """One gain and offset per image and band, solved by least squares from the overlaps."""
+
+    ICON = "globalregression.svg"
+    DEFAULT_OUTPUT_NAME = "$_Global"
+    HELP_ANCHOR = "global-regression"
+
+    def name(self):
+        return "globalregression"
+
+    def displayName(self):  # noqa: N802
+        return self.tr("Global regression")
+
+    def shortDescription(self):  # noqa: N802
+        return self.tr(
+            "Makes overlapping rasters radiometrically consistent with one gain and offset per "
+            "image and band.")
+
+    def tags(self):
+        return self.tr(
+            "radiometric,normalization,normalisation,relative,color,colour,balancing,mosaic,"
+            "regression,gain,offset,histogram,matching,overlap,seamline").split(",")
+
+    def initAlgorithm(self, config=None):  # noqa: N802
+        self.addInputParameter()
+        self.addParameter(QgsProcessingParameterMultipleLayers(
+            MODEL_IMAGES, self.tr("Model images (empty: all inputs)"), QgsProcessing.TypeRaster,
+            optional=True))
+        self.addParameter(QgsProcessingParameterEnum(
+            MODEL_IMAGES_MODE, self.tr("Model images mode"),
+            [self.tr("Include: only these images constrain the model"),
+             self.tr("Exclude: these images follow the others")], defaultValue=0))
+        self.addMaskParameters()
+        self.addCommonOptions()
+        self.addParameter(self._advanced(QgsProcessingParameterNumber(
+            CUSTOM_MEAN_FACTOR, self.tr("Weight of the overlap means"),
+            type=QgsProcessingParameterNumber.Double, defaultValue=1.0, minValue=0.0)))
+        self.addParameter(self._advanced(QgsProcessingParameterNumber(
+            CUSTOM_STD_FACTOR, self.tr("Weight of the overlap standard deviations"),
+            type=QgsProcessingParameterNumber.Double, defaultValue=1.0, minValue=0.0)))
+        self.addParameter(self._advanced(QgsProcessingParameterFile(
+            LOAD_ADJUSTMENTS, self.tr("Load statistics from an adjustments file"),
+            behavior=QgsProcessingParameterFile.File, extension="json", optional=True)))
+        self.addOutputParameters()
+        self.addParameter(QgsProcessingParameterFileDestination(
+            SAVE_ADJUSTMENTS, self.tr("Adjustments file"), self.tr("JSON files (*.json)"),
+            optional=True, createByDefault=False))
+
+    def introduction(self):
+        return self.tr(
+            "<p>Global regression makes overlapping rasters radiometrically consistent. For "
+            "every band it solves one <i>scale</i> and <i>offset</i> per image by least squares, "
+            "so that the mean and standard deviation of each image match those of its neighbours "
+            "in their overlaps, while the whole set keeps its overall radiometry. Each input gets "
+            "a corrected GeoTIFF (<code>scale &times; value + offset</code>). Images that share no "
+            "overlap with the others are solved as separate groups (with a warning). Run "
+            "<i>Local block adjustment</i> on the outputs to remove local differences.</p>"
+            "<p>Lists in qgis_process are given by repeating the parameter; enums take their "
+            "index.</p>")
+
+    def example(self):
+        return ("qgis_process run radiomatch:globalregression -- INPUT=/data/a.tif "
+                "INPUT=/data/b.tif OUTPUT_FOLDER=/data/out OUTPUT_NAME='$_Global' "
+                "SAVE_ADJUSTMENTS=/data/out/adjustments.json")
+
+    def parameter_help(self):
+        text = super().parameter_help()
+        text.update({
+            MODEL_IMAGES: self.tr(
+                "Optional rasters (normally some of the inputs) that choose which images "
+                "constrain the solution; all inputs are corrected anyway. Empty: every input "
+                "constrains it."),
+            MODEL_IMAGES_MODE: self.tr(
+                "<i>Include</i>: only the model images keep their overall radiometry and the "
+                "others are fitted to them. <i>Exclude</i>: the model images are fitted to the "
+                "others."),
+            CUSTOM_MEAN_FACTOR: self.tr(
+                "Weight of the overlap-mean equations relative to the anchoring equations "
+                "(default 1; the least-squares weight is its square)."),
+            CUSTOM_STD_FACTOR: self.tr(
+                "Weight of the overlap standard-deviation equations (default 1)."),
+            SAVE_ADJUSTMENTS: self.tr(
+                "Optional JSON file receiving the scales, offsets and statistics (the "
+                "spectralmatch layout), e.g. to reuse the statistics later."),
+            LOAD_ADJUSTMENTS: self.tr(
+                "Optional adjustments JSON from an earlier run: its stored statistics are reused "
+                "(images not among the inputs still constrain the model) and the model is solved "
+                "again."),
+        })
+        return text
+
+    def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
+        layers, inputs = common.input_layers_and_files(self, parameters, INPUT, context)
+        if not inputs:
+            raise QgsProcessingException(self.input_problem({}, context))
+        folder, outputs = common.output_paths(self, parameters, context, inputs)
+
+        model_images = None
+        _model_layers, model_files = common.input_layers_and_files(
+            self, parameters, MODEL_IMAGES, context)
+        if model_files:
+            mode = MODEL_IMAGES_MODES[self.parameterAsEnum(parameters, MODEL_IMAGES_MODE, context)]
+            model_images = (mode, [common.image_name(path) for path in model_files])
+
+        save_adjustments = self.parameterAsFileOutput(parameters, SAVE_ADJUSTMENTS, context) or None
+        load_adjustments = self.parameterAsFile(parameters, LOAD_ADJUSTMENTS, context) or None
+        debug = self.parameterAsBoolean(parameters, DEBUG_LOGS, context)
+
+        kwargs = dict(
+            calculation_dtype=CALCULATION_DTYPES[
+                self.parameterAsEnum(parameters, CALCULATION_DTYPE, context)],
+            output_dtype=OUTPUT_DTYPES[self.parameterAsEnum(parameters, OUTPUT_DTYPE, context)],
+            vector_mask=common.vector_mask(self, parameters, context, layers[0].crs(), feedback),
+            debug_logs=debug,
+            custom_nodata_value=common.optional_double(
+                self, parameters, CUSTOM_NODATA_VALUE, context),
+            image_parallel_workers=common.workers(
+                self, parameters, IMAGE_PARALLEL_WORKERS, context),
+            window_parallel_workers=common.workers(
+                self, parameters, WINDOW_PARALLEL_WORKERS, context),
+            window_size=common.window_size(self, parameters, context),
+            save_as_cog=self.parameterAsBoolean(parameters, SAVE_AS_COG, context),
+            specify_model_images=model_images,
+            custom_mean_factor=self.parameterAsDouble(parameters, CUSTOM_MEAN_FACTOR, context),
+            custom_std_factor=self.parameterAsDouble(parameters, CUSTOM_STD_FACTOR, context),
+            save_adjustments=save_adjustments,
+            load_adjustments=load_adjustments,
+        )
+        feedback.pushInfo(self.tr("Global regression of {} image(s) into {}").format(
+            len(inputs), folder))
+        result = common.run_engine("global_regression", inputs, outputs, kwargs, feedback, debug)
+        written = list(getattr(result, "output_images", None) or outputs)
+        self._report_adjustments(result, feedback)
+
+        common.load_on_completion(context, written, OUTPUT_LAYERS)
+        return {
+            OUTPUT_FOLDER: folder,
+            OUTPUT_LAYERS: written,
+            SAVE_ADJUSTMENTS: save_adjustments,
+        }
+
+    def _report_adjustments(self, result, feedback):
+        adjustments = getattr(result, "adjustments", None) or {}
+        for name, bands in adjustments.items():
+            for band, pair in bands.items():
+                try:
+                    scale, offset = pair
+                    feedback.pushInfo(self.tr("{}, band {}: scale {:.6g}, offset {:.6g}").format(
+                        name, band, scale, offset))
+                except (TypeError, ValueError):
+                    feedback.pushInfo("{}, band {}: {}".format(name, band, pair))
