@@ -5,6 +5,7 @@ Depends on numpy, rasterio and scipy only and never imports qgis, so it runs ins
 """
 from .errors import CancelledError, RadioMatchError
 from .global_regression import global_regression
+from .local_block_adjustment import local_block_adjustment
 from .run import RunResult
 
-__all__ = ["global_regression", "RadioMatchError", "CancelledError", "RunResult"]
+__all__ = ["global_regression", "local_block_adjustment", "RadioMatchError", "CancelledError", "RunResult"]

@@ -240,8 +240,12 @@ def resolve_window_size(window_size, allowed_words):
         f"integers or one of {words}; {window_size!r} is not.")
 
 
-def tile_size_for(image, window_size):
-    """(width, height) of the processing tiles of one image."""
+def tile_size_for(image, window_size, block_size=None):
+    """(width, height) of the processing tiles of one image; ``"block"`` needs the block size
+    (width, height) in CRS units."""
+    if window_size == "block":
+        x_size, y_size = image.pixel_size
+        return (max(1, math.ceil(block_size[0] / x_size)), max(1, math.ceil(block_size[1] / y_size)))
     if window_size is None:
         block_rows, block_cols = image.block_shape
         if block_cols < image.width and block_rows >= 128 and block_cols >= 128:
@@ -264,3 +268,11 @@ def tile_windows(col_off, row_off, width, height, tile_width, tile_height):
             left, right = max(col, col_off), min(col + tile_width, col_off + width)
             windows.append(Window(left, top, right - left, bottom - top))
     return windows
+
+
+def pixel_centres(image, window):
+    """Map x of each column centre and map y of each row centre of a window."""
+    cols = np.arange(window.col_off, window.col_off + window.width)
+    rows = np.arange(window.row_off, window.row_off + window.height)
+    return (image.transform.c + (cols + 0.5) * image.transform.a,
+            image.transform.f + (rows + 0.5) * image.transform.e)

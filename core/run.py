@@ -37,6 +37,7 @@ class Plan:
     vector_mask: object
     workers: int
     window_size: object
+    block_size: object = None       # (width, height) of a local-adjustment block, for "block"
 
 
 def plan_run(warnings, input_images, output_images, output_suffix, *, calculation_dtype,
@@ -103,7 +104,7 @@ class Run:
 
     def image_tiles(self, plan, image, window=None):
         """Processing tiles of an image (or of a pixel window of it)."""
-        tile_width, tile_height = tile_size_for(image, plan.window_size)
+        tile_width, tile_height = tile_size_for(image, plan.window_size, plan.block_size)
         if window is None:
             return tile_windows(0, 0, image.width, image.height, tile_width, tile_height)
         return tile_windows(int(window.col_off), int(window.row_off), int(window.width),

@@ -1,0 +1,223 @@
+"""The block grid of local block adjustment, block-mean maps, normalised bilinear interpolation
+from block centres to pixel centres, and block-map GeoTIFF files (§3 and §4.2 of the spec)."""
+import math
+import os
+from dataclasses import dataclass
+
+import numpy as np
+import rasterio
+from affine import Affine
+
+from .errors import RadioMatchError
+
+REFERENCE_CV = 45 / 125
+BOUNDS_TOLERANCE = 1e-6     # relative to the canvas size
+
+
+@dataclass(frozen=True)
+class BlockGrid:
+    """``rows`` x ``cols`` blocks over the canvas (x0, y0, x1, y1); row 0 is the top row."""
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    rows: int
+    cols: int
+
+    @property
+    def width(self):
+        return self.x1 - self.x0
+
+    @property
+    def height(self):
+        return self.y1 - self.y0
+
+    @property
+    def block_width(self):
+        return self.width / self.cols
+
+    @property
+    def block_height(self):
+        return self.height / self.rows
+
+    @property
+    def transform(self):
+        return Affine(self.block_width, 0.0, self.x0, 0.0, -self.block_height, self.y1)
+
+    def block_columns(self, xs):
+        """Block column of each x, or -1 outside the canvas."""
+        cols = np.floor((xs - self.x0) / self.block_width).astype(np.int64)
+        return np.where((xs >= self.x0) & (xs < self.x1), np.clip(cols, 0, self.cols - 1), -1)
+
+    def block_rows(self, ys):
+        """Block row of each y, or -1 outside the canvas."""
+        rows = np.floor((self.y1 - ys) / self.block_height).astype(np.int64)
+        return np.where((ys > self.y0) & (ys <= self.y1), np.clip(rows, 0, self.rows - 1), -1)
+
+    def column_positions(self, xs):
+        """Fractional block-centre coordinate of each x (centres at integers), clamped."""
+        return np.clip((xs - self.x0) / self.width * self.cols - 0.5, 0, self.cols - 1)
+
+    def row_positions(self, ys):
+        return np.clip((self.y1 - ys) / self.height * self.rows - 0.5, 0, self.rows - 1)
+
+
+def check_canvas(bounds, label):
+    x0, y0, x1, y1 = bounds
+    if not all(math.isfinite(v) for v in bounds) or not (x1 > x0 and y1 > y0):
+        raise RadioMatchError(
+            f"{label} {tuple(bounds)!r} has no area; it must be (min_x, min_y, max_x, max_y) "
+            "with max_x > min_x and max_y > min_y.")
+    return tuple(float(v) for v in bounds)
+
+
+def same_bounds(first, second):
+    size = max(first[2] - first[0], first[3] - first[1])
+    return all(abs(a - b) <= BOUNDS_TOLERANCE * size for a, b in zip(first, second))
+
+
+def grid_shape_for_count(blocks_per_image, image_count, width, height):
+    """The reference's block-count rule: at most ``blocks_per_image * image_count`` blocks, laid
+    out to follow the canvas aspect ratio (Python's round, half to even, as the reference)."""
+    target = blocks_per_image * image_count
+    cols = max(1, round(math.sqrt(target * width / height)))
+    rows = max(1, round(target / cols))
+    while rows * cols < target:
+        if width > height:
+            cols += 1
+        else:
+            rows += 1
+    while rows * cols > target:
+        if width > height:
+            cols -= 1
+        else:
+            rows -= 1
+    return rows, cols
+
+
+def grid_shape_from_variation(count, mean, std, warnings):
+    """The coefficient-of-variation rule on the pooled band-1 pixels of all images."""
+    if count == 0 or mean == 0:
+        return 10, 10
+    if mean < 0:
+        warnings.append("The band-1 mean is negative; the coefficient of variation uses its "
+                        "absolute value.")
+    side = max(1, round(10 * (std / abs(mean)) / REFERENCE_CV))
+    return side, side
+
+
+def parse_number_of_blocks(number_of_blocks):
+    """An int target per image, a (rows, cols) pair, or "coefficient_of_variation"."""
+    if number_of_blocks == "coefficient_of_variation":
+        return number_of_blocks
+    def whole_positive(value):
+        return (isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+                and value >= 1)
+    if whole_positive(number_of_blocks):
+        return int(number_of_blocks)
+    if (isinstance(number_of_blocks, (tuple, list)) and len(number_of_blocks) == 2
+            and all(whole_positive(v) for v in number_of_blocks)):
+        return (int(number_of_blocks[0]), int(number_of_blocks[1]))
+    raise RadioMatchError(
+        "number_of_blocks must be a positive whole number, a (rows, cols) pair of positive "
+        f"whole numbers or \"coefficient_of_variation\"; {number_of_blocks!r} is not.")
+
+
+@dataclass
+class BlockMap:
+    """Block means of one image over the sub-grid it touches: ``values[r, c, band]`` is block
+    (row_off + r, col_off + c); NaN means no value. Keeping only the sub-grid keeps memory
+    proportional to the image's own blocks, not to the whole mosaic."""
+    row_off: int
+    col_off: int
+    values: np.ndarray
+
+    @classmethod
+    def from_full(cls, full):
+        """Crop a full-grid map to the bounding box of its valid blocks."""
+        valid = ~np.isnan(full).all(axis=2)
+        if not valid.any():
+            return cls(0, 0, full[:0, :0])
+        rows, cols = np.flatnonzero(valid.any(axis=1)), np.flatnonzero(valid.any(axis=0))
+        return cls(int(rows[0]), int(cols[0]),
+                   full[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1].copy())
+
+    def full(self, grid):
+        full = np.full((grid.rows, grid.cols, self.values.shape[2]), np.nan)
+        rows, cols = self.values.shape[:2]
+        full[self.row_off:self.row_off + rows, self.col_off:self.col_off + cols] = self.values
+        return full
+
+    def has_values(self):
+        return bool(np.isfinite(self.values).any())
+
+    def gather(self, rows, cols):
+        """Values at global block indices (rows x cols grid of indices): (bands, rows, cols)."""
+        local_rows, local_cols = rows - self.row_off, cols - self.col_off
+        height, width = self.values.shape[:2]
+        inside = ((local_rows >= 0) & (local_rows < height))[:, None] & \
+                 ((local_cols >= 0) & (local_cols < width))[None, :]
+        if height == 0 or width == 0:
+            return np.full((self.values.shape[2], len(rows), len(cols)), np.nan)
+        picked = self.values[np.clip(local_rows, 0, height - 1)[:, None],
+                             np.clip(local_cols, 0, width - 1)[None, :]]
+        picked = np.moveaxis(picked, 2, 0)
+        return np.where(inside[None], picked, np.nan)
+
+
+def normalised_bilinear(block_map, row_positions, col_positions):
+    """Bilinear interpolation from block centres that ignores missing blocks: the weights of
+    the valid corners are renormalised; NaN where no corner is valid. (bands, rows, cols)."""
+    row0 = np.floor(row_positions).astype(np.int64)
+    col0 = np.floor(col_positions).astype(np.int64)
+    row_frac, col_frac = row_positions - row0, col_positions - col0
+    numerator = 0.0
+    denominator = 0.0
+    for rows, row_weight in ((row0, 1 - row_frac), (row0 + 1, row_frac)):
+        for cols, col_weight in ((col0, 1 - col_frac), (col0 + 1, col_frac)):
+            weight = row_weight[:, None] * col_weight[None, :]
+            values = block_map.gather(rows, cols)
+            valid = ~np.isnan(values)
+            numerator = numerator + np.where(valid, values, 0.0) * weight
+            denominator = denominator + valid * weight
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(denominator > 0, numerator / np.where(denominator > 0, denominator, 1),
+                        np.nan)
+
+
+def write_block_map(path, full_values, grid, crs, dtype):
+    """A block map as a GeoTIFF: one pixel per block, one band per spectral band, NaN nodata.
+    Written under a temporary name and renamed when complete."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    temporary = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}.partial")
+    profile = {"driver": "GTiff", "width": grid.cols, "height": grid.rows,
+               "count": full_values.shape[2], "dtype": dtype, "crs": crs,
+               "transform": grid.transform, "nodata": float("nan"), "compress": "DEFLATE",
+               "predictor": 3}
+    try:
+        with rasterio.open(temporary, "w", **profile) as dataset:
+            dataset.write(np.moveaxis(full_values, 2, 0).astype(dtype))
+        os.replace(temporary, path)
+    except (OSError, rasterio.errors.RasterioIOError) as error:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+        raise RadioMatchError(f"The block map {path!r} cannot be written ({error}).") from None
+
+
+def read_block_map(path):
+    """(values (rows, cols, bands) float64 with NaN for missing blocks, bounds, crs)."""
+    if not os.path.isfile(path):
+        raise RadioMatchError(f"The block map {path!r} does not exist.")
+    try:
+        with rasterio.open(path) as dataset:
+            values = dataset.read().astype(np.float64)
+            nodata = dataset.nodata
+            transform, bounds, crs = dataset.transform, tuple(dataset.bounds), dataset.crs
+    except rasterio.errors.RasterioIOError as error:
+        raise RadioMatchError(f"The block map {path!r} cannot be read as a raster ({error}).") from None
+    if transform.b != 0 or transform.d != 0:
+        raise RadioMatchError(f"The block map {path!r} has a rotated geotransform.")
+    if nodata is not None and not math.isnan(nodata):
+        values[values == nodata] = np.nan
+    return np.moveaxis(values, 0, 2), bounds, crs

@@ -1,0 +1,44 @@
+"""Local corrections as pure array functions (§3.7): gamma with one shift per run, and linear.
+
+``alpha`` blends the target mean between the local mean (0) and the reference mean (1).
+Pixels without an interpolated reference or local mean are left unchanged and counted.
+"""
+import numpy as np
+
+LOG_GUARD = 1e-6
+
+
+def gamma_shift(global_minimum, epsilon):
+    """One shift for the whole run so that every shifted value is at least 1 + epsilon."""
+    return max(0.0, 1.0 + epsilon - float(global_minimum))
+
+
+def target_mean(reference_mean, local_mean, alpha):
+    return alpha * reference_mean + (1.0 - alpha) * local_mean
+
+
+def gamma_correction(values, reference_mean, local_mean, alpha, shift):
+    """out = (v + o) ** (ln(M_t + o) / ln(M_loc + o)) - o.
+
+    Returns (corrected, unchanged, guarded): ``unchanged`` marks pixels without both means,
+    ``guarded`` pixels whose ln(M_loc + o) was too close to 0 (gamma taken as 1)."""
+    unchanged = np.isnan(reference_mean) | np.isnan(local_mean)
+    target = target_mean(reference_mean, local_mean, alpha)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        denominator = np.log(local_mean + shift)
+        guarded = ~unchanged & (np.abs(denominator) < LOG_GUARD)
+        gamma = np.where(unchanged | guarded, 1.0,
+                         np.log(target + shift) / np.where(guarded, 1.0, denominator))
+        corrected = np.power(values + shift, gamma) - shift
+    return np.where(unchanged | guarded, values, corrected).astype(values.dtype, copy=False), \
+        unchanged, guarded
+
+
+def linear_correction(values, reference_mean, local_mean, alpha):
+    """out = v * M_t / M_loc; M_loc = 0 leaves the pixel unchanged (counted as guarded)."""
+    unchanged = np.isnan(reference_mean) | np.isnan(local_mean)
+    guarded = ~unchanged & (local_mean == 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = target_mean(reference_mean, local_mean, alpha) / np.where(guarded, 1.0, local_mean)
+    corrected = np.where(unchanged | guarded, values, values * ratio)
+    return corrected.astype(values.dtype, copy=False), unchanged, guarded
