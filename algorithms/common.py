@@ -196,8 +196,8 @@ COMMON_HELP = {
     ),
     MASK_NAME_FIELD: tr(
         "Optional field of the mask layer: a polygon then applies only to the image whose name "
-        "equals the field value, or appears in it as a whole word (e.g. 'tile_1 tile_2'). "
-        "Empty: every polygon applies to every image."
+        "equals the field value or is one entry of a comma- or semicolon-separated list in it "
+        "(e.g. 'tile_1, tile_2'). Empty: every polygon applies to every image."
     ),
     OUTPUT_DTYPE: tr(
         "Data type of the outputs. <i>Same as input</i> keeps each input's type. Integer "

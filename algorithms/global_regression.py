@@ -179,12 +179,10 @@ class GlobalRegression(RadioMatchAlgorithm):
         }
 
     def _report_adjustments(self, result, feedback):
-        adjustments = getattr(result, "adjustments", None) or {}
-        for name, bands in adjustments.items():
-            for band, pair in bands.items():
-                try:
-                    scale, offset = pair
-                    feedback.pushInfo(self.tr("{}, band {}: scale {:.6g}, offset {:.6g}").format(
-                        name, band, scale, offset))
-                except (TypeError, ValueError):
-                    feedback.pushInfo("{}, band {}: {}".format(name, band, pair))
+        """Log the solved scale and offset of every image and band (1-based band numbers)."""
+        adjustments = (getattr(result, "details", None) or {}).get("adjustments") or {}
+        for name, values in adjustments.items():
+            pairs = zip(values.get("scale") or [], values.get("offset") or [])
+            for band, (scale, offset) in enumerate(pairs, start=1):
+                feedback.pushInfo(self.tr("{}, band {}: scale {:.6g}, offset {:.6g}").format(
+                    name, band, scale, offset))
