@@ -77,4 +77,5 @@ lint: setup
 
 clean:
 	rm -rf $(VENV) dist build demo/output .pytest_cache
+	rm -f demo/data/*.aux.xml
 	find . -path ./.git -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
