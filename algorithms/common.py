@@ -431,14 +431,24 @@ def layer_file(layer):
             "files only. Save the layer as a GeoTIFF first (right-click > Export > Save As...)."
         ).format(name, layer.providerType()))
     source = layer.source()
-    parts = QgsProviderRegistry.instance().decodeUri("gdal", source)
-    path = parts.get("path") or source.split("|", 1)[0]
-    sub_layer = parts.get("layerName") or ""
-    if not (path.startswith("/vsi") or os.path.isfile(path)):
+    base, _, options = source.partition("|")  # GDAL sources may carry "|layername=..." etc.
+    match = re.search(r"(?:^|\|)layername=([^|]*)", options)
+    sub_layer = match.group(1) if match else ""
+    parts = QgsProviderRegistry.instance().decodeUri("gdal", base)
+    container = parts.get("path") or base
+    if parts.get("layerName"):
+        sub_layer = parts.get("layerName")
+    path = container
+    if parts.get("vsiPrefix") or container.startswith("/vsi"):  # /vsizip/a.zip/b.tif, /vsicurl/
+        raise QgsProcessingException(tr(
+            "Layer '{}' is read through a GDAL virtual file system ({}); RadioMatch reads plain "
+            "raster files only. Extract or save the layer as a GeoTIFF first.").format(
+            name, source))
+    if not os.path.isfile(container):
         raise QgsProcessingException(tr(
             "Layer '{}' is not a single raster file ({}); RadioMatch reads raster files only. "
             "Save the layer as a GeoTIFF first.").format(name, source))
-    if sub_layer and sub_layer != os.path.splitext(os.path.basename(path))[0]:
+    if sub_layer and sub_layer != image_name(path):
         raise QgsProcessingException(tr(
             "Layer '{}' is the sub-layer '{}' of {}; RadioMatch reads whole raster files. "
             "Save the layer as a GeoTIFF first.").format(name, sub_layer, path))
