@@ -254,3 +254,15 @@ def test_cancel_removes_outputs(radiomatch_provider, processing_context, tiles, 
         run(processing_context, {"INPUT": tiles, "OUTPUT_FOLDER": str(out)})
     assert "cancel" in str(raised.value).lower()
     assert not out.exists() or os.listdir(out) == []
+
+
+def test_temporary_output_folder(radiomatch_provider, tiles, rm):
+    """The dialog's default OUTPUT_FOLDER is TEMPORARY_OUTPUT: a fresh folder is made."""
+    import processing
+
+    results = processing.run(ALG, {"INPUT": tiles, "OUTPUT_FOLDER": "TEMPORARY_OUTPUT"})
+    folder = results["OUTPUT_FOLDER"]
+    assert folder != "TEMPORARY_OUTPUT" and os.path.isdir(folder)
+    assert results["OUTPUT_LAYERS"] == [os.path.join(folder, "tile{}_Global.tif".format(k))
+                                        for k in range(3)]
+    assert all(os.path.isfile(path) for path in results["OUTPUT_LAYERS"])

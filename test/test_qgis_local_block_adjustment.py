@@ -92,6 +92,16 @@ def test_parameters_map_to_engine_arguments(radiomatch_provider, engine_calls, t
     run({"INPUT": tiles, "OUTPUT_FOLDER": str(tmp_path / "c"), "BLOCK_RULE": 2})
     assert engine_calls[-1][2]["number_of_blocks"] == "coefficient_of_variation"
 
+    reference = str(maps / "reference_block_map.tif")
+    local = [str(maps / "tile{}_block_map.tif".format(k)) for k in range(3)]
+    run({"INPUT": tiles, "OUTPUT_FOLDER": str(tmp_path / "d"), "LOAD_BLOCK_MAPS": reference,
+         "LOAD_LOCAL_BLOCK_MAPS": local})
+    assert engine_calls[-1][2]["load_block_maps"] == (reference, local)
+    run({"INPUT": tiles, "OUTPUT_FOLDER": str(tmp_path / "e"), "LOAD_LOCAL_BLOCK_MAPS": local[1:]})
+    assert engine_calls[-1][2]["load_block_maps"] == (None, local[1:])
+    run({"INPUT": tiles, "OUTPUT_FOLDER": str(tmp_path / "f"), "LOAD_BLOCK_MAPS": reference})
+    assert engine_calls[-1][2]["load_block_maps"] == (reference, None)
+
 
 def test_block_maps_saved_loaded_and_opened(radiomatch_provider, processing_context, tiles,
                                             rm, tmp_path):

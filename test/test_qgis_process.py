@@ -131,6 +131,19 @@ def test_run_local_block_adjustment_json(qgis_process, tiles, rm, tmp_path):
     # a coarse 3 x 5 grid: still much closer, though less than with the default 100 blocks
     assert rm.overlap_difference(expected) < 0.5 * rm.overlap_difference(tiles)
 
+    # the saved maps load back (repeated LOAD_LOCAL_BLOCK_MAPS) and give the same outputs
+    again = tmp_path / "again"
+    args = ["--json", "run", "radiomatch:localblockadjustment", "--"]
+    args += ["INPUT={}".format(path) for path in tiles]
+    args += ["OUTPUT_FOLDER={}".format(again),
+             "LOAD_BLOCK_MAPS={}".format(results["BLOCK_MAP_LAYERS"][0])]
+    args += ["LOAD_LOCAL_BLOCK_MAPS={}".format(path) for path in results["BLOCK_MAP_LAYERS"][1:]]
+    proc = qgis_process(*args)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    reloaded = parse_json(proc)["results"]["OUTPUT_LAYERS"]
+    for first, second in zip(expected, reloaded):
+        assert (rm.read_band(first)[0] == rm.read_band(second)[0]).all()
+
 
 def test_run_error_names_the_file(qgis_process, tiles, tmp_path):
     missing = str(tmp_path / "missing.tif")
