@@ -232,3 +232,20 @@ def test_bad_block_options(radiomatch_provider, tiles, tmp_path):
         processing.run(ALG, {"INPUT": tiles, "OUTPUT_FOLDER": str(tmp_path / "d"),
                              "OVERRIDE_BOUNDS_CANVAS_COORDS": "5,5,0,10 [EPSG:32618]"})
     assert "canvas" in str(raised.value).lower()
+
+
+def test_debug_logs_reach_the_processing_log(radiomatch_provider, processing_context, tiles,
+                                             tmp_path):
+    """DEBUG_LOGS: the engine's detail messages (logger "radiomatch") appear in the log."""
+    import logging
+
+    logger = logging.getLogger("radiomatch")
+    level_before = logger.level
+    run({"INPUT": tiles, "OUTPUT_FOLDER": str(tmp_path / "quiet")}, processing_context)
+    assert not any("Block grid" in line for line in processing_context.feedback.infos)
+    run({"INPUT": tiles, "OUTPUT_FOLDER": str(tmp_path / "verbose"), "DEBUG_LOGS": True},
+        processing_context)
+    assert any("Block grid" in line for line in processing_context.feedback.infos)
+    # the handler is removed and the logger level restored after the run
+    assert not any(type(h).__name__ == "_FeedbackLogHandler" for h in logger.handlers)
+    assert logger.level == level_before
