@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from qgis.core import (
     QgsCoordinateReferenceSystem,
     QgsCoordinateTransform,
+    QgsCsException,
     QgsFeatureRequest,
     QgsMapLayer,
     QgsMessageLog,
@@ -48,7 +49,7 @@ from qgis.core import (
     QgsWkbTypes,
     Qgis,
 )
-from qgis.PyQt.QtCore import QCoreApplication
+from qgis.PyQt.QtCore import QCoreApplication, Qt, QVariant
 from qgis.PyQt.QtGui import QIcon
 
 PLUGIN_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -560,11 +561,15 @@ def mask_feature_collection(source, target_crs, context, field=None, feedback=No
         if QgsWkbTypes.isCurvedType(geometry.wkbType()):
             geometry.convertToStraightSegment()
         if transform is not None:
-            geometry.transform(transform)
+            try:
+                geometry.transform(transform)
+            except QgsCsException as err:
+                raise QgsProcessingException(tr(
+                    "Mask feature {} cannot be transformed to the rasters' CRS ({}).").format(
+                    feature.id(), err)) from err
         properties = {}
         if field:
-            value = feature[field]
-            properties[field] = None if value is None or _is_null(value) else value
+            properties[field] = _attribute_value(feature[field])
         features.append({
             "type": "Feature",
             "geometry": json.loads(geometry.asJson()),
@@ -576,13 +581,18 @@ def mask_feature_collection(source, target_crs, context, field=None, feedback=No
     return collection
 
 
-def _is_null(value):
-    try:
-        from qgis.PyQt.QtCore import QVariant
-
-        return isinstance(value, QVariant) and value.isNull()
-    except ImportError:  # pragma: no cover
-        return False
+def _attribute_value(value):
+    """A plain Python value for the engine (which compares ``str(value)`` with image names)."""
+    if value is None or (isinstance(value, QVariant) and value.isNull()):
+        return None
+    if isinstance(value, (str, int, float, bool)):
+        return value
+    if hasattr(value, "toString"):  # QDate, QDateTime, QTime
+        try:
+            return value.toString(Qt.ISODate)
+        except TypeError:
+            return value.toString()
+    return str(value)
 
 
 def vector_mask(alg, parameters, context, raster_crs, feedback):
