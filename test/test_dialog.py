@@ -114,3 +114,32 @@ def test_batch_and_modeler_widgets(radiomatch_provider, qgis_iface, alg_id):
             wrapper.setWidgetContext(QgsProcessingParameterWidgetContext())
             widget = wrapper.createWrappedWidget(context)
             assert widget is not None, (definition.name(), kind)
+
+
+def test_runs_in_a_background_task_like_the_dialog(radiomatch_provider, processing_context,
+                                                   tiles, rm, tmp_path):
+    """The toolbox runs algorithms in a QgsProcessingAlgRunnerTask (a worker thread)."""
+    import time
+
+    from qgis.core import QgsApplication, QgsProcessingAlgRunnerTask
+
+    alg = QgsApplication.processingRegistry().createAlgorithmById(ALGORITHM_IDS[0])
+    out = tmp_path / "out"
+    context, feedback = processing_context.context, processing_context.feedback
+    task = QgsProcessingAlgRunnerTask(alg, {"INPUT": tiles, "OUTPUT_FOLDER": str(out),
+                                            "DEBUG_LOGS": True, "WINDOW_PARALLEL_WORKERS": 2,
+                                            "WINDOW_SIZE": 16}, context, feedback)
+    finished = []
+    task.executed.connect(lambda ok, results: finished.append((ok, results)))
+    QgsApplication.taskManager().addTask(task)
+    deadline = time.time() + 120
+    while not finished and time.time() < deadline:
+        QgsApplication.processEvents()
+        time.sleep(0.01)
+    assert finished, "the task did not finish"
+    ok, results = finished[0]
+    assert ok, feedback.errors
+    assert results["OUTPUT_LAYERS"] == [str(out / "tile{}_Global.tif".format(k))
+                                        for k in range(3)]
+    assert rm.overlap_difference(results["OUTPUT_LAYERS"]) < 0.1 * rm.overlap_difference(tiles)
+    assert sorted(context.layersToLoadOnCompletion()) == sorted(results["OUTPUT_LAYERS"])
