@@ -69,6 +69,7 @@ def to_output_dtype(corrected, original, valid, dtype, nodata):
     dtype = np.dtype(dtype)
     low, high = _limits(dtype)
     values = corrected.astype(np.float64, copy=False)
+    unrounded = values
     if np.issubdtype(dtype, np.integer):
         values = np.trunc(values + np.copysign(0.5, values))
     bad = valid & ~np.isfinite(values)
@@ -81,7 +82,8 @@ def to_output_dtype(corrected, original, valid, dtype, nodata):
         collides = valid & (result == nodata)
         nudged = int(np.count_nonzero(collides))
         if nudged:
-            _nudge_away_from_nodata(result, values, collides, nodata, dtype)
+            # the side of nodata the value was on before rounding and clipping decides
+            _nudge_away_from_nodata(result, unrounded, collides, nodata, dtype)
         result[~valid] = nodata
     elif nodata is not None:
         result[~valid] = np.nan
