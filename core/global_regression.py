@@ -199,9 +199,12 @@ def global_regression(input_images, output_images, *, calculation_dtype="float32
             if k < len(images):
                 run.warn(f"Image {model_names[k]!r} has no constraint in the model (excluded and "
                          "without an overlapping model image); it is left unchanged.")
-        groups = connected_groups(count, [(o.first, o.second) for o in model_overlaps
-                                          if np.any(o.size > 0)])
-        if len(set(groups)) > 1 and count > 1:
+        links = [(o.first, o.second) for o in model_overlaps if np.any(o.size > 0)]
+        groups = connected_groups(count, links)
+        if not links:
+            run.warn("No two images overlap with valid pixels: there is nothing to balance and "
+                     "every image is left unchanged.")
+        elif len(set(groups)) > 1 and count > 1:
             members = {}
             for k, label in enumerate(groups):
                 members.setdefault(label, []).append(model_names[k])
