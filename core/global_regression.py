@@ -236,7 +236,9 @@ def global_regression(input_images, output_images, *, calculation_dtype="float32
             write_json(sidecar_path(save_adjustments), {
                 "tool": "radiomatch global_regression",
                 "bands": bands, "crs": images[0].crs.to_string(),
-                "nodata": plan.nodata, "custom_mean_factor": custom_mean_factor,
+                # JSON has no NaN: a NaN nodata is written as the string "nan"
+                "nodata": ("nan" if plan.nodata is not None and np.isnan(plan.nodata)
+                           else plan.nodata), "custom_mean_factor": custom_mean_factor,
                 "custom_std_factor": custom_std_factor, "overlap_weight": "pixel_pairs",
                 "std_ddof": 0, "warnings": run.warnings,
             })
