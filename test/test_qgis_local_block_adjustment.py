@@ -249,3 +249,29 @@ def test_debug_logs_reach_the_processing_log(radiomatch_provider, processing_con
     # the handler is removed and the logger level restored after the run
     assert not any(type(h).__name__ == "_FeedbackLogHandler" for h in logger.handlers)
     assert logger.level == level_before
+
+
+def test_cancel_during_the_run_leaves_no_output(radiomatch_provider, processing_context, tiles,
+                                                tmp_path):
+    """Cancelling half way (between tiles) stops the run and removes every partial output."""
+    from qgis.core import QgsProcessingException
+
+    feedback = processing_context.feedback
+    seen = []
+
+    def cancel_half_way(percent):
+        seen.append(percent)
+        if percent >= 50 and not feedback.isCanceled():
+            feedback.cancel()
+
+    feedback.progressChanged.connect(cancel_half_way)
+    out = tmp_path / "out"
+    maps = tmp_path / "maps"
+    with pytest.raises(QgsProcessingException) as raised:
+        run({"INPUT": tiles, "OUTPUT_FOLDER": str(out), "WINDOW_SIZE": 16,
+             "SAVE_BLOCK_MAPS": str(maps)}, processing_context)
+    feedback.progressChanged.disconnect(cancel_half_way)
+    assert "cancel" in str(raised.value).lower()
+    assert 50 <= max(seen) < 100
+    assert not out.exists() or os.listdir(out) == []
+    assert not maps.exists() or os.listdir(maps) == []
