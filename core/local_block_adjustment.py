@@ -7,6 +7,7 @@ float64, integer counts) -> reference map -> apply (one streaming pass per image
 """
 import os
 import threading
+from dataclasses import replace
 
 import numpy as np
 from rasterio.windows import transform as window_transform
@@ -215,8 +216,10 @@ def _as_stored(values, dtype):
 
 def _variation_grid(run, plan):
     """The coefficient-of-variation rule, streamed over band 1 of every image."""
+    # The grid does not exist yet, so window_size="block" has no block size: use automatic tiles.
+    tiling = replace(plan, window_size=None) if plan.window_size == "block" else plan
     tasks = [(k, window) for k, image in enumerate(plan.images)
-             for window in run.image_tiles(plan, image)]
+             for window in run.image_tiles(tiling, image)]
     run.progress.start_stage("variation", "Measuring the coefficient of variation", len(tasks))
 
     def band_one(task):
