@@ -30,7 +30,10 @@ def gamma_correction(values, reference_mean, local_mean, alpha, shift):
         gamma = np.where(unchanged | guarded, 1.0,
                          np.log(target + shift) / np.where(guarded, 1.0, denominator))
         corrected = np.power(values + shift, gamma) - shift
-    return np.where(unchanged | guarded, values, corrected).astype(values.dtype, copy=False), \
+    # gamma = 1 (a block only this image covers, or alpha = 0) is the identity: (v + o) - o
+    # would round v in the calculation dtype when the run has a shift.
+    identity = unchanged | guarded | (gamma == 1)
+    return np.where(identity, values, corrected).astype(values.dtype, copy=False), \
         unchanged, guarded
 
 
