@@ -68,8 +68,10 @@ def _check_options(alpha, correction_method, block_valid_pixel_threshold, save_b
         check_canvas(override_bounds_canvas_coords, "override_bounds_canvas_coords")
 
 
-def _load_maps(load_block_maps, bands):
-    """Loaded reference and local maps, checked against each other and the band count."""
+def _load_maps(load_block_maps, images):
+    """Loaded reference and local maps, checked against each other and against the images
+    (band count, CRS, an extent that has an area and overlaps at least one image)."""
+    bands = images[0].count
     if load_block_maps is None:
         return None, {}, None
     reference_path, local_paths = load_block_maps
@@ -81,10 +83,18 @@ def _load_maps(load_block_maps, bands):
         return None, {}, None
     reference, locals_by_name, first = None, {}, None
     for kind, path in loaded:
-        values, bounds, _ = read_block_map(path)
+        values, bounds, crs = read_block_map(path)
         if values.shape[2] != bands:
             raise RadioMatchError(
                 f"The block map {path!r} has {values.shape[2]} band(s) but the images have {bands}.")
+        if not (bounds[2] > bounds[0] and bounds[3] > bounds[1]):
+            raise RadioMatchError(
+                f"The block map {path!r} covers {bounds}, which has no area; it has no valid "
+                "north-up geotransform.")
+        if crs is not None and crs != images[0].crs:
+            raise RadioMatchError(
+                f"The block map {path!r} is in {crs.to_string()} but the images are in "
+                f"{images[0].crs.to_string()}.")
         if first is None:
             first = (path, values.shape, bounds)
         elif values.shape != first[1]:
@@ -102,6 +112,12 @@ def _load_maps(load_block_maps, bands):
             if name in locals_by_name:
                 raise RadioMatchError(f"Two local block maps are named {name!r}.")
             locals_by_name[name] = values
+    left, bottom, right, top = first[2]
+    if not any(left < image.bounds[2] and right > image.bounds[0]
+               and bottom < image.bounds[3] and top > image.bounds[1] for image in images):
+        raise RadioMatchError(
+            f"The block map {first[0]!r} covers {first[2]}, which overlaps none of the input "
+            "images; the loaded maps belong to other images.")
     rows, cols = first[1][:2]
     return reference, locals_by_name, (first[2], rows, cols)
 
@@ -292,7 +308,7 @@ def local_block_adjustment(input_images, output_images, *, calculation_dtype="fl
         bands = images[0].count
         names = [image.name for image in images]
 
-        loaded_reference, loaded_locals, loaded_grid = _load_maps(load_block_maps, bands)
+        loaded_reference, loaded_locals, loaded_grid = _load_maps(load_block_maps, images)
         if loaded_grid is not None:
             canvas, rows, cols = loaded_grid
             if (override_bounds_canvas_coords is not None
