@@ -40,18 +40,8 @@ def build_document(names, scales, offsets, whole, overlaps):
 
 
 def write_json(path, document):
-    """Write JSON to ``path`` through a temporary file in the same folder."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    temporary = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}.partial")
-    try:
-        with open(temporary, "w", encoding="utf-8") as handle:
-            json.dump(document, handle, indent=2)
-        os.replace(temporary, path)
-    except OSError as error:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise RadioMatchError(f"The file {path!r} cannot be written ({error.strerror}).") from None
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(document, handle, indent=2)
 
 
 def sidecar_path(path):

@@ -186,23 +186,13 @@ def normalised_bilinear(block_map, row_positions, col_positions):
 
 
 def write_block_map(path, full_values, grid, crs, dtype):
-    """A block map as a GeoTIFF: one pixel per block, one band per spectral band, NaN nodata.
-    Written under a temporary name and renamed when complete."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    temporary = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}.partial")
-    profile = {"driver": "GTiff", "width": grid.cols, "height": grid.rows,
+    """A block map as a GeoTIFF: one pixel per block, one band per spectral band, NaN nodata."""
+    profile = {"width": grid.cols, "height": grid.rows,
                "count": full_values.shape[2], "dtype": dtype, "crs": crs,
                "transform": grid.transform, "nodata": float("nan"), "compress": "DEFLATE",
                "predictor": 3}
-    try:
-        with rasterio.open(temporary, "w", **profile) as dataset:
-            dataset.write(np.moveaxis(full_values, 2, 0).astype(dtype))
-        os.replace(temporary, path)
-    except (OSError, rasterio.errors.RasterioIOError) as error:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise RadioMatchError(f"The block map {path!r} cannot be written ({error}).") from None
+    with rasterio.open(path, "w", driver="GTiff", **profile) as dataset:
+        dataset.write(np.moveaxis(full_values, 2, 0).astype(dtype))
 
 
 def read_block_map(path):

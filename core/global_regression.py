@@ -18,7 +18,7 @@ from .global_model import OverlapStats, scale_warnings, solve_model
 from .parallel import run_tasks
 from .rasters import read_tile
 from .run import Run, plan_run
-from .statistics import Moments, merge_all
+from .statistics import Moments
 
 STAGES = {"statistics": 45, "solve": 5, "apply": 45, "finish": 5}
 
@@ -232,8 +232,8 @@ def global_regression(input_images, output_images, *, calculation_dtype="float32
                 {k: whole[k] for k in range(count_inputs)},
                 {key: value for key, value in overlaps.items()
                  if key[0] < count_inputs and key[1] < count_inputs})
-            write_json(save_adjustments, document)
-            write_json(sidecar_path(save_adjustments), {
+            run.write_side_file(save_adjustments, lambda path: write_json(path, document))
+            metadata = {
                 "tool": "radiomatch global_regression",
                 "bands": bands, "crs": images[0].crs.to_string(),
                 # JSON has no NaN: a NaN nodata is written as the string "nan"
@@ -241,7 +241,10 @@ def global_regression(input_images, output_images, *, calculation_dtype="float32
                            else plan.nodata), "custom_mean_factor": custom_mean_factor,
                 "custom_std_factor": custom_std_factor, "overlap_weight": "pixel_pairs",
                 "std_ddof": 0, "warnings": run.warnings,
-            })
+            }
+            run.write_side_file(sidecar_path(save_adjustments),
+                                lambda path: write_json(path, metadata))
+        run.publish()
         result.details["adjustments"] = {
             name: {"scale": solution.scales[k].tolist(), "offset": solution.offsets[k].tolist()}
             for k, name in enumerate(input_names)}

@@ -405,10 +405,12 @@ def local_block_adjustment(input_images, output_images, *, calculation_dtype="fl
         result = run.apply_pass(plan, correct_tile, "Applying the local corrections", save_as_cog)
         if save_block_maps is not None:
             reference_path, template = (os.fspath(p) for p in save_block_maps)
-            write_block_map(reference_path, reference, grid, images[0].crs, plan.calculation_dtype)
+            run.write_side_file(reference_path, lambda path: write_block_map(
+                path, reference, grid, images[0].crs, plan.calculation_dtype))
             for key, block_map in saved_maps.items():
-                write_block_map(template.replace("$", key), block_map.full(grid), grid,
-                                images[0].crs, plan.calculation_dtype)
+                run.write_side_file(template.replace("$", key), lambda path: write_block_map(
+                    path, block_map.full(grid), grid, images[0].crs, plan.calculation_dtype))
+        run.publish()
         for k, path in enumerate(plan.output_paths):
             if unchanged_counts[k]:
                 run.warn(f"{unchanged_counts[k]} valid pixel value(s) of {path!r} had no reference "

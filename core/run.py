@@ -2,9 +2,11 @@
 streams every image through a correction, and the bookkeeping of one run (warnings, temporary
 outputs removed on failure or cancel, published only when every output is complete)."""
 import logging
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
+from rasterio.errors import RasterioIOError
 
 from .errors import RadioMatchError
 from .masks import load_vector_mask
@@ -12,7 +14,7 @@ from .parallel import DatasetCache, Progress, resolve_workers, run_tasks
 from .rasters import (check_compatible, open_image, read_tile, resolve_input_paths, resolve_nodata, resolve_output_paths,
                       resolve_window_size, tile_size_for, tile_windows)
 from .writing import (OutputRaster, check_nodata_fits, make_output_folder, output_profile,
-                      publish_all, remove_stale_partials, resolve_dtype, to_output_dtype)
+                      partial_path, publish_all, remove_stale_partials, resolve_dtype, to_output_dtype)
 
 LOGGER = logging.getLogger("radiomatch")
 
@@ -77,6 +79,7 @@ class Run:
         self.progress = Progress(progress_callback, stage_weights)
         self.datasets = DatasetCache()
         self.outputs = []
+        self.side_files = []        # (temporary, final) JSON files and block maps
         self.debug_logs = debug_logs
 
     def warn(self, message):
@@ -100,7 +103,27 @@ class Run:
         if exc_type is not None:
             for output in self.outputs:
                 output.discard()
+            for temporary, _ in self.side_files:
+                if os.path.exists(temporary):
+                    os.remove(temporary)
         return False
+
+    def write_side_file(self, final_path, write):
+        """Write a JSON file or block map with ``write(path)`` under a temporary name; it is
+        renamed into place by :meth:`publish`, together with the rasters."""
+        make_output_folder(final_path)
+        temporary = partial_path(final_path)
+        self.side_files.append((temporary, final_path))
+        try:
+            write(temporary)
+        except (OSError, RasterioIOError) as error:
+            raise RadioMatchError(f"The file {final_path!r} cannot be written ({error}).") from None
+
+    def publish(self):
+        """Rename every complete output into place, once all of them are complete."""
+        publish_all(self.outputs)
+        for temporary, final_path in self.side_files:
+            os.replace(temporary, final_path)
 
     def image_tiles(self, plan, image, window=None):
         """Processing tiles of an image (or of a pixel window of it)."""
@@ -112,8 +135,8 @@ class Run:
 
     def apply_pass(self, plan, correct_tile, message, save_as_cog):
         """Stream every image through ``correct_tile(k, window, values, valid) -> corrected``
-        (float arrays in the calculation dtype) into its output; outputs are published only
-        when all of them are complete. Returns the result skeleton."""
+        (float arrays in the calculation dtype) into its output, complete under a temporary
+        name until :meth:`publish`. Returns the result skeleton."""
         for k, image in enumerate(plan.images):
             remove_stale_partials(plan.output_paths[k])
             profile = output_profile(image, plan.output_dtypes[k], plan.nodata, plan.workers)
@@ -139,7 +162,6 @@ class Run:
             output.finish()
             self.progress.advance()
             self.progress.report()
-        publish_all(self.outputs)
         result = RunResult(list(plan.output_paths), self.warnings)
         for output in self.outputs:
             result.clipped_pixels[output.final_path] = output.clipped

@@ -51,9 +51,3 @@ class Moments:
         """Population standard deviation (ddof=0); 0 where there is no value."""
         return np.sqrt(np.maximum(self.m2, 0.0) / np.where(self.count > 0, self.count, 1))
 
-
-def merge_all(moments_list, bands):
-    total = Moments(bands)
-    for moments in moments_list:
-        total.merge(moments)
-    return total
