@@ -1208,44 +1208,50 @@ def test_missing_file(good, tmp_path):
                        "a_folder.tif")
 
 
-def test_text_file_named_tif(good, tmp_path):
+def test_text_file_named_tif(good, tmp_path, guard):
     fake = tmp_path / "other" / "notes.tif"
     fake.parent.mkdir()
     fake.write_text("this is not a raster\n")
+    guard.watch(fake.parent)
     assert_error_names(lambda: run(good + [str(fake)], tmp_path / "out"), "notes.tif")
 
 
-def test_mismatched_crs(good, tmp_path):
+def test_mismatched_crs(good, tmp_path, guard):
     other = write_single(tmp_path / "other" / "wrong_crs.tif", nodata=0, crs="EPSG:32617")
+    guard.watch(tmp_path / "other")
     assert_error_names(lambda: run(good + [other], tmp_path / "out"), "wrong_crs.tif")
 
 
-def test_mismatched_band_count(good, tmp_path):
+def test_mismatched_band_count(good, tmp_path, guard):
     data = np.stack([H.scene(20, 20, seed=1)[0]] * 2)
     other = H.write_tile(str(tmp_path / "other" / "two_bands.tif"), data, 0, 0, 20, 20, nodata=0)
+    guard.watch(tmp_path / "other")
     assert_error_names(lambda: run(good + [other], tmp_path / "out"), "two_bands.tif")
 
 
-def test_differing_nodata_without_override(good, tmp_path):
+def test_differing_nodata_without_override(good, tmp_path, guard):
     other = write_single(tmp_path / "other" / "nodata_9.tif", nodata=9)
+    guard.watch(tmp_path / "other")
     message = assert_error_names(lambda: run(good + [other], tmp_path / "out"), "nodata_9.tif")
     assert "nodata" in message
     result = run(good + [other], tmp_path / "out", custom_nodata_value=9)
     assert len(result.output_images) == 3
 
 
-def test_rotated_geotransform(good, tmp_path):
+def test_rotated_geotransform(good, tmp_path, guard):
     rotated = rasterio.Affine(2.0, 0.3, H.ORIGIN[0], 0.2, -2.0, H.ORIGIN[1])
     other = H.write_raster(str(tmp_path / "other" / "rotated.tif"), H.scene(20, 20, seed=1),
                            rotated, dtype="uint16", nodata=0)
+    guard.watch(tmp_path / "other")
     message = assert_error_names(lambda: run(good + [other], tmp_path / "out"), "rotated.tif")
     assert "rotated" in message
 
 
-def test_duplicate_names_from_two_folders(good, tmp_path):
+def test_duplicate_names_from_two_folders(good, tmp_path, guard):
     twin = tmp_path / "elsewhere" / "good_a.tif"
     twin.parent.mkdir()
     shutil.copy(good[0], twin)
+    guard.watch(twin.parent)
     message = assert_error_names(lambda: run(good + [str(twin)], tmp_path / "out"), "good_a")
     assert "elsewhere" in message
 
