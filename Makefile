@@ -30,7 +30,7 @@ LINT_PATHS := $(wildcard __init__.py plugin.py algorithms core test demo scripts
 
 PYTEST_ARGS ?=
 
-.PHONY: help setup apt-packages test demo package lint clean
+.PHONY: help setup apt-packages test demo package lint clean bench
 
 help:
 	@sed -n '3,10p' Makefile | sed 's/^# \{0,1\}//'
@@ -71,6 +71,11 @@ demo: setup
 
 package:
 	$(SYSTEM_PYTHON) scripts/package.py
+
+# Speed and memory benchmark (generates its data under test/bench/work, writes
+# test/bench/results.json); e.g. make bench BENCH_ARGS="--size 2048 --count 9".
+bench: apt-packages
+	$(SYSTEM_PYTHON) test/bench/run.py $(BENCH_ARGS)
 
 lint: setup
 	$(SYSTEM_PYTHON) -m pyflakes $(LINT_PATHS)
