@@ -32,6 +32,7 @@ import datetime
 import json
 import os
 import platform
+import resource
 import shutil
 import subprocess
 import sys
@@ -48,6 +49,7 @@ STEP_NAMES = ["floor", "global", "global-2t", "local", "local-2t", "solver-2000"
               "solver-10000", "overlaps-10000"]
 IMAGE_STEPS = {"floor", "global", "global-2t", "local", "local-2t"}
 MARKER = "BENCH-RESULT "
+BUSY_PERCENT = 10.0    # other processes' share of the CPU above which a step is flagged
 
 
 def parse_args(argv):
@@ -132,6 +134,7 @@ def run_step(step, config, args, scratch):
         json.dump(config, f)
     command = [sys.executable, os.path.join(HERE, "bench_steps.py"), step, config_path]
     print(f"bench: {step} ...", flush=True)
+    busy_before, children_before = machine_busy_seconds(), children_cpu_seconds()
     start = time.perf_counter()
     try:
         proc = subprocess.run(command, capture_output=True, text=True, timeout=args.timeout,
@@ -146,7 +149,16 @@ def run_step(step, config, args, scratch):
                       "stderr_tail": tail}
         else:
             record = json.loads(lines[-1][len(MARKER):])
-    record["process_seconds"] = round(time.perf_counter() - start, 3)
+    wall = time.perf_counter() - start
+    record["process_seconds"] = round(wall, 3)
+    # CPU that other processes used meanwhile (the machine's busy time minus this step's):
+    # a shared machine makes a step slower than it is, so a busy one is flagged in the table.
+    own = children_cpu_seconds() - children_before
+    busy = machine_busy_seconds() - busy_before
+    if busy is not None and wall > 0:
+        record["cpu_seconds"] = round(own, 2)
+        record["others_cpu_percent"] = round(
+            max(0.0, busy - own) / (wall * (os.cpu_count() or 1)) * 100, 1)
     if "error" not in record:
         if step in IMAGE_STEPS:
             record["output_mb"] = round(sum(
@@ -162,6 +174,23 @@ def run_step(step, config, args, scratch):
     if args.profile and "error" not in record:
         print_profile(config["profile"])
     return record
+
+
+def machine_busy_seconds():
+    """Seconds of CPU time the whole machine has spent busy (all cores), from /proc/stat."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(v) for v in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)       # idle + iowait
+    guest = sum(fields[8:10]) if len(fields) > 9 else 0             # already in user/nice
+    return (sum(fields) - idle - guest) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu_seconds():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def print_profile(path, top=15):
@@ -204,11 +233,11 @@ def format_table(records, info, config_line):
              f"Python {info['python']}, numpy {info['numpy']}, scipy {info['scipy']}, "
              f"rasterio {info['rasterio']}, GDAL {info['gdal']}",
              f"Data: {config_line}", "",
-             "| step           | seconds | x floor | peak MB | notes",
-             "|----------------|--------:|--------:|--------:|------"]
+             "| step           | seconds | x floor | peak MB |  CPU s | notes",
+             "|----------------|--------:|--------:|--------:|-------:|------"]
     for r in records:
         if "error" in r:
-            lines.append(f"| {r['step']:<14} |       - |       - |       - | {r['error']}")
+            lines.append(f"| {r['step']:<14} |       - |       - |       - |      - | {r['error']}")
             continue
         ratio = f"{r['ratio_to_floor']:.2f}" if "ratio_to_floor" in r else ""
         notes = []
@@ -217,10 +246,13 @@ def format_table(records, info, config_line):
                                    for s in r["stages"] if s["seconds"] >= 0.05))
         if "pairs" in r:
             notes.append(f"{r['pairs']} pairs")
+        if r.get("others_cpu_percent", 0) >= BUSY_PERCENT:
+            notes.append(f"machine busy: others used {r['others_cpu_percent']:.0f} % of the CPU")
         if "converged" in r:
             notes.append("converged" if r["converged"] else "NOT converged")
+        cpu = f"{r['cpu_seconds']:.1f}" if "cpu_seconds" in r else ""
         lines.append(f"| {r['step']:<14} | {r['seconds']:7.2f} | {ratio:>7} | "
-                     f"{r['peak_rss_mb']:7.0f} | {'; '.join(notes)}")
+                     f"{r['peak_rss_mb']:7.0f} | {cpu:>6} | {'; '.join(notes)}")
     return "\n".join(lines)
 
 
@@ -276,7 +308,9 @@ def main(argv=None):
         "speedup_2_threads": speedups,
         "notes": "seconds: the step's wall time in its own process, imports excluded (solver and "
                  "overlap steps: the timed call only); peak_rss_mb: ru_maxrss of that process; "
-                 "ratio_to_floor: seconds over the floor's seconds.",
+                 "ratio_to_floor: seconds over the floor's seconds; cpu_seconds: the step "
+                 "process's CPU time; others_cpu_percent: CPU used by other processes during "
+                 "the step, in % of all cores (a busy machine slows the step down).",
     }
     if args.json:
         os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
