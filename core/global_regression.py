@@ -122,7 +122,10 @@ def global_regression(input_images, output_images, *, calculation_dtype="float32
 
     Parameters are spectralmatch's (names, types and defaults); see docs/DESIGN.md for the
     decisions where this engine differs. Returns a :class:`RunResult` whose ``details`` hold
-    ``adjustments`` ({name: {"scale": [...], "offset": [...]}}) and ``groups``.
+    ``adjustments`` ({name: {"scale": [...], "offset": [...]}}), ``groups`` (group label per
+    image), ``whole_stats`` ({name: {"mean": [...], "std": [...]}} before correction),
+    ``footprints`` ({name: [left, bottom, right, top]}) and ``overlaps`` ([name_i, name_j,
+    valid pixel pairs of band 1]).
     """
     for name, factor in (("custom_mean_factor", custom_mean_factor),
                          ("custom_std_factor", custom_std_factor)):
@@ -249,5 +252,13 @@ def global_regression(input_images, output_images, *, calculation_dtype="float32
             name: {"scale": solution.scales[k].tolist(), "offset": solution.offsets[k].tolist()}
             for k, name in enumerate(input_names)}
         result.details["groups"] = [int(label) for label in groups[:len(images)]]
+        result.details["whole_stats"] = {
+            name: {"mean": np.asarray(whole[k][0], dtype=float).tolist(),
+                   "std": np.asarray(whole[k][1], dtype=float).tolist()}
+            for k, name in enumerate(input_names)}
+        result.details["footprints"] = {image.name: list(image.bounds) for image in images}
+        result.details["overlaps"] = [
+            [model_names[o.first], model_names[o.second], int(o.size[0])]
+            for o in model_overlaps if o.first < len(images) and o.second < len(images)]
         run.progress.finish()
         return result

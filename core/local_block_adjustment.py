@@ -292,7 +292,10 @@ def local_block_adjustment(input_images, output_images, *, calculation_dtype="fl
 
     Parameters are spectralmatch's (names, types and defaults); see docs/DESIGN.md for where this
     engine differs. ``details`` of the result hold ``grid`` (rows, cols), ``canvas``, ``shift``,
-    and per-output counts ``unchanged_pixels`` and ``guarded_pixels``.
+    per-output counts ``unchanged_pixels`` and ``guarded_pixels``, ``footprints`` ({name: bounds}),
+    ``reference_map`` (float64 array rows x cols x bands, NaN = no value) and ``local_maps``
+    ({name: {"row_off", "col_off", "values"}}: each image's map over the sub-grid of blocks it
+    touches, so memory does not grow with the square of the number of images).
     """
     _check_options(alpha, correction_method, block_valid_pixel_threshold, save_block_maps,
                    load_block_maps, override_bounds_canvas_coords)
@@ -416,6 +419,10 @@ def local_block_adjustment(input_images, output_images, *, calculation_dtype="fl
                 run.warn(f"{unchanged_counts[k]} valid pixel value(s) of {path!r} had no reference "
                          "or local block mean nearby and were left unchanged.")
         result.details.update({
+            "reference_map": reference,
+            "local_maps": {names[k]: {"row_off": maps[k].row_off, "col_off": maps[k].col_off,
+                                      "values": maps[k].values} for k in range(len(images))},
+            "footprints": {image.name: list(image.bounds) for image in images},
             "grid": (rows, cols), "canvas": canvas, "shift": shift,
             "unchanged_pixels": dict(zip(plan.output_paths, unchanged_counts.tolist())),
             "guarded_pixels": dict(zip(plan.output_paths, guarded_counts.tolist())),
