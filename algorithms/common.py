@@ -39,6 +39,7 @@ from qgis.core import (
     QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterField,
+    QgsProcessingParameterFileDestination,
     QgsProcessingParameterFolderDestination,
     QgsProcessingParameterMultipleLayers,
     QgsProcessingParameterNumber,
@@ -84,6 +85,7 @@ IMAGE_PARALLEL_WORKERS = "IMAGE_PARALLEL_WORKERS"
 WINDOW_PARALLEL_WORKERS = "WINDOW_PARALLEL_WORKERS"
 WINDOW_SIZE = "WINDOW_SIZE"
 SAVE_AS_COG = "SAVE_AS_COG"
+REPORT = "REPORT"
 
 MASK_MODES = ("include", "exclude")
 CALCULATION_DTYPES = ("float32", "float64")
@@ -91,7 +93,8 @@ CALCULATION_DTYPES = ("float32", "float64")
 OUTPUT_DTYPES = (None, "uint8", "uint16", "int16", "uint32", "int32", "float32", "float64")
 
 
-def tr(string, context="RadioMatch"):
+def tr(string, context="@default"):
+    # pylupdate5 files module-level tr() calls under the context "@default", as stored.
     return QCoreApplication.translate(context, string)
 
 
@@ -230,6 +233,10 @@ COMMON_HELP = {
         "automatic (the file's own block size, about 512). Memory use grows with it; results "
         "do not depend on it."
     ),
+    REPORT: tr(
+        "Optional HTML file receiving a report of the run with charts (one self-contained "
+        "file, opened from the Results Viewer). Empty: no report."
+    ),
 }
 
 HTML_TAG = re.compile(r"<[^>]+>")
@@ -310,7 +317,8 @@ class RadioMatchAlgorithm(QgsProcessingAlgorithm):
         return "<p><b>{}</b> (<code>{}</code>): {}</p>".format(description, name, text)
 
     def parameter_help(self):
-        return dict(COMMON_HELP)
+        # translated again here: COMMON_HELP is built at import, maybe before the translator
+        return {name: tr(text) for name, text in COMMON_HELP.items()}
 
     # -- shared parameters (declared once) --------------------------------------------------
     @staticmethod
@@ -376,6 +384,37 @@ class RadioMatchAlgorithm(QgsProcessingAlgorithm):
             OUTPUT_FOLDER, self.tr("Output folder", "RadioMatchAlgorithm")))
         self.addOutput(QgsProcessingOutputMultipleLayers(
             OUTPUT_LAYERS, self.tr("Corrected rasters", "RadioMatchAlgorithm")))
+
+    def addReportParameter(self):  # noqa: N802
+        """REPORT: an optional HTML file (Processing shows it as an HTML output)."""
+        self.addParameter(QgsProcessingParameterFileDestination(
+            REPORT, self.tr("Report", "RadioMatchAlgorithm"),
+            self.tr("HTML files (*.html)", "RadioMatchAlgorithm"), optional=True,
+            createByDefault=False))
+
+    def report_path(self, parameters, context):
+        """The REPORT file, or None; its folder is created now, so that a run never ends
+        without the report it was asked for."""
+        path = self.parameterAsFileOutput(parameters, REPORT, context)
+        if not path:
+            return None
+        try:
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        except OSError as err:
+            raise QgsProcessingException(tr(
+                "The report {} cannot be written ({}).").format(path, err)) from err
+        return path
+
+    def write_report(self, path, write, feedback):
+        """Call ``write(path)``; the corrected rasters are written by then, so say so."""
+        feedback.setProgressText(tr("Writing the report"))
+        try:
+            write(path)
+        except OSError as err:
+            raise QgsProcessingException(tr(
+                "The corrected rasters were written, but the report {} could not be ({}).").format(
+                path, err)) from err
+        feedback.pushInfo(tr("Report written to {}").format(path))
 
     # -- validation before the run ----------------------------------------------------------
     def checkParameterValues(self, parameters, context):  # noqa: N802

@@ -1,5 +1,7 @@
 """Processing algorithm ``radiomatch:globalregression``."""
 
+import html
+
 from qgis.core import (
     QgsProcessing,
     QgsProcessingException,
@@ -22,6 +24,7 @@ from .common import (
     OUTPUT_DTYPES,
     OUTPUT_FOLDER,
     OUTPUT_LAYERS,
+    REPORT,
     SAVE_AS_COG,
     WINDOW_PARALLEL_WORKERS,
     RadioMatchAlgorithm,
@@ -42,7 +45,7 @@ class GlobalRegression(RadioMatchAlgorithm):
 
     ICON = "globalregression.svg"
     DEFAULT_OUTPUT_NAME = "$_Global"
-    HELP_ANCHOR = "global-regression"
+    HELP_ANCHOR = "global-regression-radiomatchglobalregression"
 
     def name(self):
         return "globalregression"
@@ -84,6 +87,7 @@ class GlobalRegression(RadioMatchAlgorithm):
         self.addParameter(QgsProcessingParameterFileDestination(
             SAVE_ADJUSTMENTS, self.tr("Adjustments file"), self.tr("JSON files (*.json)"),
             optional=True, createByDefault=False))
+        self.addReportParameter()
 
     def introduction(self):
         return self.tr(
@@ -144,6 +148,7 @@ class GlobalRegression(RadioMatchAlgorithm):
         save_adjustments = self.parameterAsFileOutput(parameters, SAVE_ADJUSTMENTS, context) or None
         load_adjustments = self.parameterAsFile(parameters, LOAD_ADJUSTMENTS, context) or None
         debug = self.parameterAsBoolean(parameters, DEBUG_LOGS, context)
+        report = self.report_path(parameters, context)
 
         kwargs = dict(
             calculation_dtype=CALCULATION_DTYPES[
@@ -170,13 +175,34 @@ class GlobalRegression(RadioMatchAlgorithm):
         result = common.run_engine("global_regression", inputs, outputs, kwargs, feedback, debug)
         written = list(getattr(result, "output_images", None) or outputs)
         self._report_adjustments(result, feedback)
+        if report:
+            self.write_report(report, lambda path: self._write_report(
+                path, result, inputs, folder, kwargs), feedback)
 
         common.load_on_completion(context, written, OUTPUT_LAYERS)
         return {
             OUTPUT_FOLDER: folder,
             OUTPUT_LAYERS: written,
             SAVE_ADJUSTMENTS: save_adjustments,
+            REPORT: report,
         }
+
+    def _write_report(self, path, result, inputs, folder, kwargs):
+        from .report import write_global_regression_report
+
+        model_images = kwargs["specify_model_images"]
+        summary = [
+            (self.tr("Output folder"), html.escape(folder)),
+            (self.tr("Model images"), html.escape(
+                "{}: {}".format(model_images[0], ", ".join(model_images[1]))
+                if model_images else self.tr("all inputs"))),
+            (self.tr("Polygon mask"), self.tr("yes") if kwargs["vector_mask"] else self.tr("no")),
+            (self.tr("Weights of the overlap means / standard deviations"), "{:g} / {:g}".format(
+                kwargs["custom_mean_factor"], kwargs["custom_std_factor"])),
+            (self.tr("Statistics loaded from"), html.escape(kwargs["load_adjustments"] or "-")),
+        ]
+        write_global_regression_report(path, result, [common.image_name(p) for p in inputs],
+                                       summary, common.plugin_version())
 
     def _report_adjustments(self, result, feedback):
         """Log the solved scale and offset of every image and band (1-based band numbers)."""

@@ -1,5 +1,6 @@
 """Processing algorithm ``radiomatch:localblockadjustment``."""
 
+import html
 import os
 
 from qgis.core import (
@@ -27,6 +28,7 @@ from .common import (
     OUTPUT_DTYPES,
     OUTPUT_FOLDER,
     OUTPUT_LAYERS,
+    REPORT,
     SAVE_AS_COG,
     WINDOW_PARALLEL_WORKERS,
     RadioMatchAlgorithm,
@@ -57,7 +59,7 @@ class LocalBlockAdjustment(RadioMatchAlgorithm):
 
     ICON = "localblockadjustment.svg"
     DEFAULT_OUTPUT_NAME = "$_Local"
-    HELP_ANCHOR = "local-block-adjustment"
+    HELP_ANCHOR = "local-block-adjustment-radiomatchlocalblockadjustment"
 
     def name(self):
         return "localblockadjustment"
@@ -123,6 +125,7 @@ class LocalBlockAdjustment(RadioMatchAlgorithm):
             defaultValue=False))
         self.addOutput(QgsProcessingOutputMultipleLayers(
             BLOCK_MAP_LAYERS, self.tr("Block maps")))
+        self.addReportParameter()
 
     def introduction(self):
         return self.tr(
@@ -237,6 +240,7 @@ class LocalBlockAdjustment(RadioMatchAlgorithm):
         maps_folder, save_block_maps = self._block_map_paths(parameters, context)
         load_block_maps = self._loaded_maps(parameters, context)
         debug = self.parameterAsBoolean(parameters, DEBUG_LOGS, context)
+        report = self.report_path(parameters, context)
 
         kwargs = dict(
             calculation_dtype=CALCULATION_DTYPES[
@@ -274,12 +278,39 @@ class LocalBlockAdjustment(RadioMatchAlgorithm):
             block_maps = self._saved_maps(save_block_maps, inputs, load_block_maps)
             if self.parameterAsBoolean(parameters, LOAD_BLOCK_MAPS_TO_CANVAS, context):
                 common.load_on_completion(context, block_maps, BLOCK_MAP_LAYERS)
+        if report:
+            self.write_report(report, lambda path: self._write_report(
+                path, result, inputs, written, folder, kwargs), feedback)
         return {
             OUTPUT_FOLDER: folder,
             OUTPUT_LAYERS: written,
             SAVE_BLOCK_MAPS: maps_folder,
             BLOCK_MAP_LAYERS: block_maps,
+            REPORT: report,
         }
+
+    def _write_report(self, path, result, inputs, outputs, folder, kwargs):
+        from .report import write_local_block_adjustment_report
+
+        blocks = kwargs["number_of_blocks"]
+        if isinstance(blocks, tuple):
+            rule = self.tr("{} rows x {} columns").format(*blocks)
+        elif blocks == "coefficient_of_variation":
+            rule = self.tr("from the coefficient of variation")
+        else:
+            rule = self.tr("{} blocks per image").format(blocks)
+        loaded = kwargs["load_block_maps"]
+        summary = [
+            (self.tr("Output folder"), html.escape(folder)),
+            (self.tr("Block grid rule"), html.escape(
+                self.tr("loaded block maps") if loaded else rule)),
+            (self.tr("Correction method"), html.escape(kwargs["correction_method"])),
+            (self.tr("Alpha"), "{:g}".format(kwargs["alpha"])),
+            (self.tr("Polygon mask"), self.tr("yes") if kwargs["vector_mask"] else self.tr("no")),
+        ]
+        write_local_block_adjustment_report(
+            path, result, [common.image_name(p) for p in inputs], outputs, summary,
+            kwargs["alpha"], kwargs["correction_method"], common.plugin_version())
 
     @staticmethod
     def _saved_maps(save_block_maps, inputs, load_block_maps):

@@ -1,0 +1,313 @@
+"""The optional HTML report (REPORT) of both algorithms: one self-contained file with inline SVG
+charts, built from the engine's RunResult."""
+
+import html.parser
+import math
+import os
+import re
+import types
+import xml.etree.ElementTree as ElementTree
+
+import numpy as np
+import pytest
+
+ALGORITHMS = ("radiomatch:globalregression", "radiomatch:localblockadjustment")
+
+
+class Page(html.parser.HTMLParser):
+    """Collects tags, attributes and the element ids of an HTML page."""
+
+    def __init__(self, text):
+        super().__init__()
+        self.tags, self.attributes, self.ids = [], [], set()
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        for name, value in attrs:
+            self.attributes.append((tag, name, value or ""))
+            if name == "id":
+                self.ids.add(value)
+
+
+def svgs(text):
+    return re.findall(r"<svg\b.*?</svg>", text, re.S)
+
+
+def assert_self_contained(text):
+    """No script, no external file, every url(#id) defined, every SVG well-formed XML."""
+    page = Page(text)
+    assert text.startswith("<!DOCTYPE html>") and 'charset="utf-8"' in text
+    assert not {"script", "link", "img", "iframe", "object", "embed"} & set(page.tags)
+    for tag, name, value in page.attributes:
+        assert name not in ("src", "srcset"), (tag, name, value)
+        if name in ("href", "xlink:href"):
+            assert value.startswith("#"), (tag, name, value)
+        if name.startswith("on"):
+            raise AssertionError("event handler in the report: {}".format(name))
+    assert "@import" not in text and "url(http" not in text
+    for reference in re.findall(r"url\(#([^)]+)\)", text):
+        assert reference in page.ids, reference
+    for svg in svgs(text):
+        ElementTree.fromstring(svg)  # raises on malformed SVG
+    return page
+
+
+def read(path):
+    with open(path, encoding="utf-8") as handle:
+        return handle.read()
+
+
+# ---------------------------------------------------------------------------------------------
+# The parameter and the output
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("alg_id", ALGORITHMS)
+def test_report_parameter_is_an_optional_html_destination(radiomatch_provider, alg_id):
+    from qgis.core import (QgsApplication, QgsProcessingOutputHtml,
+                           QgsProcessingParameterFileDestination)
+
+    alg = QgsApplication.processingRegistry().createAlgorithmById(alg_id)
+    definition = alg.parameterDefinition("REPORT")
+    assert isinstance(definition, QgsProcessingParameterFileDestination)
+    assert definition.flags() & definition.FlagOptional
+    assert not definition.createByDefault()
+    assert definition.defaultFileExtension() == "html"
+    # Processing turns an .html destination into an HTML output (the Results Viewer opens it)
+    assert isinstance(alg.outputDefinition("REPORT"), QgsProcessingOutputHtml)
+    assert "<code>REPORT</code>" in alg.shortHelpString()
+
+
+# ---------------------------------------------------------------------------------------------
+# Through processing.run
+# ---------------------------------------------------------------------------------------------
+def test_global_regression_report(radiomatch_provider, processing_context, tiles, tmp_path):
+    import processing
+
+    report = str(tmp_path / "reports" / "global.html")
+    results = processing.run("radiomatch:globalregression", {
+        "INPUT": tiles, "OUTPUT_FOLDER": str(tmp_path / "out"), "REPORT": report},
+        context=processing_context.context, feedback=processing_context.feedback)
+    assert results["REPORT"] == report
+    assert os.listdir(tmp_path / "reports") == ["global.html"]  # one file, no side files
+    text = read(report)
+    assert_self_contained(text)
+    for name in ("tile0", "tile1", "tile2"):
+        assert name in text
+    assert "Global regression report" in text
+    assert "Footprints and overlap graph" in text
+    # the footprint picture and one before/after chart per band (1 band here)
+    pictures = svgs(text)
+    assert any('aria-label="Footprints and overlap graph"' in svg for svg in pictures)
+    assert sum('aria-label="Band 1 mean before and after"' in svg for svg in pictures) == 1
+    assert "Report written to {}".format(report) in processing_context.feedback.infos
+    # the scales the log reports are those of the table
+    scales = [re.search(r"scale (\S+),", info).group(1) for info in processing_context.feedback.infos
+              if re.match(r"tile\d, band 1: scale", info)]
+    assert len(scales) == 3
+    for scale in scales:
+        assert "<td>{}</td>".format(scale) in text
+
+
+def test_local_block_adjustment_report(radiomatch_provider, processing_context, tiles,
+                                       tmp_path):
+    import processing
+
+    report = str(tmp_path / "local.html")
+    results = processing.run("radiomatch:localblockadjustment", {
+        "INPUT": tiles, "OUTPUT_FOLDER": str(tmp_path / "out"), "BLOCK_RULE": 1,
+        "BLOCK_ROWS": 4, "BLOCK_COLS": 5, "REPORT": report},
+        context=processing_context.context, feedback=processing_context.feedback)
+    assert results["REPORT"] == report
+    text = read(report)
+    assert_self_contained(text)
+    assert "Local block adjustment report" in text
+    assert "4 \u00d7 5" in text
+    # reference + 3 local maps, then 3 gamma maps, for the single band
+    heat_maps = [svg for svg in svgs(text) if "<title>" in svg and "url(#rm-nodata)" in svg]
+    assert len(heat_maps) == 1 + 3 + 3
+    assert "Gamma per block" in text
+    for k in range(3):
+        assert "tile{}_Local.tif".format(k) in text  # the counts table names every output
+
+
+@pytest.mark.parametrize("alg_id", ALGORITHMS)
+def test_no_report_unless_asked(radiomatch_provider, processing_context, tiles, tmp_path,
+                                alg_id):
+    import processing
+
+    out = tmp_path / "out"
+    results = processing.run(alg_id, {"INPUT": tiles, "OUTPUT_FOLDER": str(out)},
+                             context=processing_context.context,
+                             feedback=processing_context.feedback)
+    assert "REPORT" in results and results["REPORT"] is None
+    assert not [name for name in os.listdir(out) if not name.endswith(".tif")]
+
+
+@pytest.mark.parametrize("alg_id", ALGORITHMS)
+def test_unwritable_report_fails_before_the_run(radiomatch_provider, processing_context, tiles,
+                                                tmp_path, alg_id):
+    import processing
+    from qgis.core import QgsProcessingException
+
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    out = tmp_path / "out"
+    with pytest.raises(QgsProcessingException) as raised:
+        processing.run(alg_id, {"INPUT": tiles, "OUTPUT_FOLDER": str(out),
+                                "REPORT": str(blocker / "report.html")},
+                       context=processing_context.context, feedback=processing_context.feedback)
+    assert "report" in str(raised.value)
+    assert not out.exists() or not os.listdir(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# The report writer on engine results
+# ---------------------------------------------------------------------------------------------
+def engine_result(function, tiles, folder, **kwargs):
+    import core
+
+    outputs = [os.path.join(str(folder), os.path.basename(path)) for path in tiles]
+    return getattr(core, function)(tiles, outputs, **kwargs), outputs
+
+
+def test_global_report_numbers_come_from_the_engine(radiomatch_provider, rm, tmp_path):
+    """Scale, offset and statistics before are the engine's; after = a * before + b, |a| * std."""
+    from radiomatch.algorithms import report
+
+    tiles = rm.write_tiles(tmp_path / "in", gains=((1.0, 0.0), (1.3, 150.0), (0.8, 300.0)))
+    result, _outputs = engine_result("global_regression", tiles, tmp_path / "out")
+    details = result.details
+    names = [os.path.splitext(os.path.basename(p))[0] for p in tiles]
+    text = report.global_regression_html(result, names, [])
+    for name in names:
+        scale = details["adjustments"][name]["scale"][0]
+        offset = details["adjustments"][name]["offset"][0]
+        mean = details["whole_stats"][name]["mean"][0]
+        std = details["whole_stats"][name]["std"][0]
+        after = report.after_statistics(details["whole_stats"][name], [scale], [offset])
+        assert after["mean"][0] == pytest.approx(scale * mean + offset)
+        assert after["std"][0] == pytest.approx(abs(scale) * std)
+        for value in (scale, offset, mean, std, after["mean"][0], after["std"][0]):
+            assert "<td>{}</td>".format(report.num(value)) in text
+    # the balanced means are closer to each other than before
+    before = [details["whole_stats"][n]["mean"][0] for n in names]
+    after = [report.after_statistics(details["whole_stats"][n],
+                                     details["adjustments"][n]["scale"],
+                                     details["adjustments"][n]["offset"])["mean"][0]
+             for n in names]
+    assert max(after) - min(after) < 0.5 * (max(before) - min(before))
+    # every overlapping pair is drawn as a line of the overlap graph
+    graph = [svg for svg in svgs(text) if "Footprints and overlap graph" in svg][0]
+    assert graph.count("<line") == len(details["overlaps"]) == 3
+    assert "identity" not in text and "separate group" not in text
+
+
+def test_global_report_flags_identity_and_separate_groups(radiomatch_provider, rm, tmp_path):
+    """A tile far from the others is its own group and stays at identity: both are flagged."""
+    from radiomatch.algorithms import report
+
+    tiles = rm.write_tiles(tmp_path / "in", offsets=((0, 0), (32, 0), (16, 32)))
+    far = rm.write_tiles(tmp_path / "far", names=["far"], offsets=((0, 0),),
+                         gains=((1.0, 0.0),))[0]
+    # move the far tile 100 km east: no overlap with the others
+    import rasterio
+    from rasterio.transform import from_origin
+
+    with rasterio.open(far, "r+") as dataset:
+        dataset.transform = from_origin(rm.ORIGIN_X + 100000, rm.ORIGIN_Y, rm.PIXEL, rm.PIXEL)
+    result, _outputs = engine_result("global_regression", tiles + [far], tmp_path / "out")
+    names = ["tile0", "tile1", "tile2", "far"]
+    assert len(set(result.details["groups"])) == 2
+    text = report.global_regression_html(result, names, [])
+    assert_self_contained(text)
+    assert "far: left at identity (scale 1, offset 0)." in text
+    assert "The images form 2 separate groups" in text
+    assert 'stroke="{}"'.format(report.FLAG_COLOUR) in text
+    assert text.count('<tr class="flag">') == 1  # the far tile's single band row
+
+
+def test_local_report_gamma_matches_the_engine_formula(radiomatch_provider):
+    """The per-block gamma shown is the exponent the engine's gamma correction applies."""
+    import core.corrections as corrections
+    from radiomatch.algorithms.report import block_corrections
+
+    reference = [[100.0, 50.0, None], [3.0, 0.2, 7.0]]
+    local = [[80.0, 60.0, 10.0], [None, 0.5, 7.0]]
+    for alpha, shift in ((1.0, 0.0), (0.5, 0.0), (1.0, 2.3)):
+        gammas = block_corrections(reference, local, alpha, "gamma", shift)
+        assert gammas[0][2] is None and gammas[1][0] is None
+        for r in range(2):
+            for c in range(3):
+                if gammas[r][c] is None:
+                    continue
+                # (v + o) ** g - o at v + o = e gives e ** g: the exponent is ln(out + o)
+                value = np.array([math.e - shift])
+                out, _unchanged, _guarded = corrections.gamma_correction(
+                    value, np.array([reference[r][c]]), np.array([local[r][c]]), alpha, shift)
+                assert gammas[r][c] == pytest.approx(math.log(out[0] + shift), rel=1e-9)
+    gains = block_corrections(reference, local, 1.0, "linear", 0.0)
+    assert gains[0][0] == pytest.approx(100.0 / 80.0)
+    value = np.array([1.0])
+    out, _u, _g = corrections.linear_correction(value, np.array([100.0]), np.array([80.0]), 1.0)
+    assert gains[0][0] == pytest.approx(out[0])
+
+
+def test_local_report_accepts_whole_and_partial_maps(radiomatch_provider, rm, tmp_path):
+    """Block maps as arrays (NaN), as nested lists (None) and as an image's sub-grid."""
+    from radiomatch.algorithms import report
+
+    tiles = rm.write_tiles(tmp_path / "in")
+    result, outputs = engine_result("local_block_adjustment", tiles, tmp_path / "out",
+                                    number_of_blocks=(3, 3))
+    names = ["tile0", "tile1", "tile2"]
+    first = report.local_block_adjustment_html(result, names, outputs, [])
+    assert_self_contained(first)
+
+    rows, cols = result.details["grid"]
+    as_lists = types.SimpleNamespace(**vars(result))
+    as_lists.details = dict(result.details)
+    as_lists.details["reference_map"] = [
+        [[None if math.isnan(v) else float(v) for v in cell] for cell in row]
+        for row in np.asarray(result.details["reference_map"]).tolist()]
+    as_lists.details["local_maps"] = {
+        name: [[[None if v is None or math.isnan(v) else float(v) for v in (cell or [None])]
+                for cell in row] for row in report.full_map(entry, rows, cols)]
+        for name, entry in result.details["local_maps"].items()}
+    second = report.local_block_adjustment_html(as_lists, names, outputs, [])
+    strip = re.compile(r"report written [0-9: -]+")
+    assert strip.sub("", first) == strip.sub("", second)
+
+    # unchanged and clipped pixels are reported per output, as the engine counted them
+    for path in outputs:
+        assert "<td>{}</td>".format(report.count(result.clipped_pixels[path])) in first
+    assert "Pixels left unchanged or clipped" in first
+
+
+def test_report_survives_missing_details(radiomatch_provider):
+    """An engine without the report keys still gives a (smaller) report, not a crash."""
+    from radiomatch.algorithms import report
+
+    bare = types.SimpleNamespace(details={"adjustments": {"a": {"scale": [1.5], "offset": [2]}}},
+                                 warnings=["something odd"], clipped_pixels={},
+                                 nudged_pixels={})
+    text = report.global_regression_html(bare, ["a"], [("Output folder", "/x")])
+    assert_self_contained(text)
+    assert "something odd" in text and "1.5" in text
+    text = report.local_block_adjustment_html(
+        types.SimpleNamespace(details={}, warnings=[]), ["a"], ["/x/a.tif"], [])
+    assert_self_contained(text)
+    assert "no thumbnails" in text
+
+
+def test_report_escapes_names(radiomatch_provider):
+    from radiomatch.algorithms import report
+
+    result = types.SimpleNamespace(
+        details={"adjustments": {"<b>&x": {"scale": [1.0], "offset": [1.0]}},
+                 "whole_stats": {"<b>&x": {"mean": [3.0], "std": [1.0]}},
+                 "footprints": {"<b>&x": [0, 0, 10, 10]}, "overlaps": [], "groups": [0]},
+        warnings=["<script>alert(1)</script>"])
+    text = report.global_regression_html(result, ["<b>&x"], [])
+    assert_self_contained(text)
+    assert "<b>&x" not in text and "&lt;b&gt;&amp;x" in text
+    assert "<script>" not in text
