@@ -167,19 +167,40 @@ class BlockMap:
 
 def normalised_bilinear(block_map, row_positions, col_positions):
     """Bilinear interpolation from block centres that ignores missing blocks: the weights of
-    the valid corners are renormalised; NaN where no corner is valid. (bands, rows, cols)."""
+    the valid corners are renormalised; NaN where no corner is valid. (bands, rows, cols).
+
+    The weights are separable, so the numerator and the denominator are interpolated along
+    columns on the few block rows the tile touches, then along rows, one run of tile rows
+    between two block centres at a time. Both steps use ``a + (b - a) * f``, so a pixel whose
+    corners are all valid has a denominator of exactly 1 and each pixel's arithmetic does not
+    depend on the tile.
+    """
     row0 = np.floor(row_positions).astype(np.int64)
     col0 = np.floor(col_positions).astype(np.int64)
     row_frac, col_frac = row_positions - row0, col_positions - col0
-    numerator = 0.0
-    denominator = 0.0
-    for rows, row_weight in ((row0, 1 - row_frac), (row0 + 1, row_frac)):
-        for cols, col_weight in ((col0, 1 - col_frac), (col0 + 1, col_frac)):
-            weight = row_weight[:, None] * col_weight[None, :]
-            values = block_map.gather(rows, cols)
-            valid = ~np.isnan(values)
-            numerator = numerator + np.where(valid, values, 0.0) * weight
-            denominator = denominator + valid * weight
+    rows = np.arange(row0.min(), row0.max() + 2)
+    cols = np.arange(col0.min(), col0.max() + 2)
+    values = block_map.gather(rows, cols)
+    valid = ~np.isnan(values)
+    col_index = col0 - cols[0]
+    # Row positions never decrease down a tile, so each block-row interval is a run of rows.
+    starts = np.flatnonzero(np.diff(row0, prepend=row0[0] - 1))
+    stops = np.append(starts[1:], len(row0))
+
+    def interpolate(blocks):
+        left = blocks[:, :, col_index]
+        across = left + (blocks[:, :, col_index + 1] - left) * col_frac
+        result = np.empty((blocks.shape[0], len(row0), len(col0)))
+        for start, stop in zip(starts, stops):
+            upper = across[:, row0[start] - rows[0], None, :]
+            lower = across[:, row0[start] - rows[0] + 1, None, :]
+            result[:, start:stop, :] = upper + (lower - upper) * row_frac[start:stop, None]
+        return result
+
+    numerator = interpolate(np.where(valid, values, 0.0))
+    if valid.all():
+        return numerator
+    denominator = interpolate(valid.astype(np.float64))
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(denominator > 0, numerator / np.where(denominator > 0, denominator, 1),
                         np.nan)

@@ -36,36 +36,42 @@ class ModelSolution:
 
 def _band_system(band, count, included, whole_mean, whole_std, overlaps, mean_factor,
                  std_factor):
-    rows, cols, values, targets = [], [], [], []
+    """The sparse rows of one band: per used pair a mean row and a std row, then per included
+    image a mean and a std anchor row (§2.7), built as whole arrays."""
+    first = np.array([o.first for o in overlaps], dtype=np.int64)
+    second = np.array([o.second for o in overlaps], dtype=np.int64)
+    weight = np.array([o.size[band] for o in overlaps], dtype=np.float64)
+    used = (weight > 0) & (included[first] | included[second]) if overlaps else np.zeros(0, bool)
+    first, second, weight = first[used], second[used], weight[used]
+    kept = [o for o, keep in zip(overlaps, used) if keep]
+    mean_first = np.array([o.mean_first[band] for o in kept], dtype=np.float64)
+    mean_second = np.array([o.mean_second[band] for o in kept], dtype=np.float64)
+    std_first = np.array([o.std_first[band] for o in kept], dtype=np.float64)
+    std_second = np.array([o.std_second[band] for o in kept], dtype=np.float64)
+    pairs = len(kept)
+    mean_rows, std_rows = 2 * np.arange(pairs), 2 * np.arange(pairs) + 1
+    mean_weight, std_weight = weight * mean_factor, weight * std_factor
+    rows = [mean_rows, mean_rows, mean_rows, mean_rows, std_rows, std_rows]
+    cols = [2 * first, 2 * first + 1, 2 * second, 2 * second + 1, 2 * first, 2 * second]
+    values = [mean_weight * mean_first, mean_weight, -mean_weight * mean_second, -mean_weight,
+              std_weight * std_first, -std_weight * std_second]
 
-    def add_row(entries, target):
-        row = len(targets)
-        for col, value in entries:
-            rows.append(row)
-            cols.append(col)
-            values.append(value)
-        targets.append(target)
-
-    total_weight = 0.0
-    for overlap in overlaps:
-        i, j = overlap.first, overlap.second
-        weight = float(overlap.size[band])
-        if weight <= 0 or not (included[i] or included[j]):
-            continue
-        total_weight += weight
-        mean_weight, std_weight = weight * mean_factor, weight * std_factor
-        add_row([(2 * i, mean_weight * overlap.mean_first[band]), (2 * i + 1, mean_weight),
-                 (2 * j, -mean_weight * overlap.mean_second[band]), (2 * j + 1, -mean_weight)],
-                0.0)
-        add_row([(2 * i, std_weight * overlap.std_first[band]),
-                 (2 * j, -std_weight * overlap.std_second[band])], 0.0)
+    total_weight = weight.sum()
     anchor_weight = total_weight / (2 * count) if total_weight > 0 else 1.0
-    for k in np.flatnonzero(included):
-        mean, std = whole_mean[k, band], whole_std[k, band]
-        add_row([(2 * k, anchor_weight * mean), (2 * k + 1, anchor_weight)], anchor_weight * mean)
-        add_row([(2 * k, anchor_weight * std)], anchor_weight * std)
-    matrix = csr_matrix((values, (rows, cols)), shape=(len(targets), 2 * count))
-    return matrix, np.asarray(targets, dtype=np.float64)
+    anchored = np.flatnonzero(included)
+    mean_anchor = 2 * pairs + 2 * np.arange(len(anchored))
+    std_anchor = mean_anchor + 1
+    anchor_mean = anchor_weight * whole_mean[anchored, band]
+    anchor_std = anchor_weight * whole_std[anchored, band]
+    rows += [mean_anchor, mean_anchor, std_anchor]
+    cols += [2 * anchored, 2 * anchored + 1, 2 * anchored]
+    values += [anchor_mean, np.full(len(anchored), anchor_weight), anchor_std]
+    targets = np.zeros(2 * pairs + 2 * len(anchored))
+    targets[mean_anchor] = anchor_mean
+    targets[std_anchor] = anchor_std
+    matrix = csr_matrix((np.concatenate(values), (np.concatenate(rows), np.concatenate(cols))),
+                        shape=(len(targets), 2 * count))
+    return matrix, targets
 
 
 def solve_model(included, whole_mean, whole_std, overlaps, mean_factor=1.0, std_factor=1.0):

@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass, field
 
 import numpy as np
+import rasterio
 from rasterio.errors import RasterioIOError
 
 from .errors import RadioMatchError
@@ -17,6 +18,10 @@ from .writing import (OutputRaster, check_nodata_fits, make_output_folder, outpu
                       partial_path, publish_all, remove_stale_partials, resolve_dtype, to_output_dtype)
 
 LOGGER = logging.getLogger("radiomatch")
+
+# GDAL keeps written tiles in its block cache until it is full or the file is closed; the
+# default (5 % of RAM) made that cache the largest part of a run's memory. Scoped to the run.
+WORKING_CACHE_BYTES = 256 * 1024 * 1024
 
 
 @dataclass
@@ -96,10 +101,13 @@ class Run:
         collected.clear()
 
     def __enter__(self):
+        self._environment = rasterio.Env(GDAL_CACHEMAX=WORKING_CACHE_BYTES)
+        self._environment.__enter__()
         return self
 
     def __exit__(self, exc_type, exc, traceback):
         self.datasets.close()
+        self._environment.__exit__(exc_type, exc, traceback)
         if exc_type is not None:
             for output in self.outputs:
                 output.discard()
@@ -139,7 +147,7 @@ class Run:
         name until :meth:`publish`. Returns the result skeleton."""
         for k, image in enumerate(plan.images):
             remove_stale_partials(plan.output_paths[k])
-            profile = output_profile(image, plan.output_dtypes[k], plan.nodata, plan.workers)
+            profile = output_profile(image, plan.output_dtypes[k], plan.nodata)
             self.outputs.append(OutputRaster(plan.output_paths[k], profile, save_as_cog))
         tasks = [(k, window) for k, image in enumerate(plan.images)
                  for window in self.image_tiles(plan, image)]

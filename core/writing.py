@@ -92,14 +92,15 @@ def to_output_dtype(corrected, original, valid, dtype, nodata):
     return result, clipped, nudged
 
 
-def output_profile(image, dtype, nodata, threads):
+def output_profile(image, dtype, nodata):
     floating = np.issubdtype(np.dtype(dtype), np.floating)
     return {
         "driver": "GTiff", "width": image.width, "height": image.height, "count": image.count,
         "dtype": dtype, "crs": image.crs, "transform": image.transform, "nodata": nodata,
         "tiled": True, "blockxsize": OUTPUT_TILE, "blockysize": OUTPUT_TILE,
         "compress": "DEFLATE", "predictor": 3 if floating else 2, "BIGTIFF": "IF_SAFER",
-        "NUM_THREADS": str(max(1, threads)),
+        # GDAL compresses finished tiles on its own threads while the engine computes the next.
+        "NUM_THREADS": "ALL_CPUS",
     }
 
 
