@@ -5,6 +5,7 @@
 #   make test     the whole test suite under pytest-qgis, headless
 #   make demo     both algorithms through qgis_process on demo/data -> demo/output
 #   make package  dist/radiomatch-<version>.zip for "Install from ZIP" / plugins.qgis.org
+#   make translations  pylupdate5 (update i18n/*.ts from the plugin sources), then lrelease
 #   make lint     pyflakes over the plugin, tests, demo and scripts
 #   make clean    remove the venv, dist/, build/, demo/output and caches
 #
@@ -28,12 +29,20 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 LINT_PATHS := $(wildcard __init__.py plugin.py algorithms core test demo scripts)
 
+# Translations: the plugin's Qt-side sources (core/ never imports Qt), the .ts files under
+# i18n/ (committed) and the compiled .qm files next to them (built, ignored by git).
+I18N_SOURCES := __init__.py plugin.py $(sort $(wildcard algorithms/*.py))
+TS_FILES     := $(wildcard i18n/*.ts)
+QM_FILES     := $(TS_FILES:.ts=.qm)
+PYLUPDATE    := pylupdate5
+LRELEASE     := lrelease
+
 PYTEST_ARGS ?=
 
-.PHONY: help setup apt-packages test demo package lint clean bench
+.PHONY: help setup apt-packages test demo package lint clean bench translations qm
 
 help:
-	@sed -n '3,10p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,11p' Makefile | sed 's/^# \{0,1\}//'
 
 setup: apt-packages $(VENV_STAMP)
 
@@ -63,7 +72,7 @@ $(VENV_STAMP): requirements-test.txt | $(VENV_PYTHON)
 	@touch $@
 	@echo "setup: $(VENV) ready"
 
-test: setup
+test: setup qm
 	QT_QPA_PLATFORM=offscreen $(VENV_PYTHON) -m pytest test -p no:cacheprovider $(PYTEST_ARGS)
 
 demo: setup
@@ -71,6 +80,17 @@ demo: setup
 
 package:
 	$(SYSTEM_PYTHON) scripts/package.py
+
+# pylupdate5 keeps the existing translations, adds new source strings as unfinished and
+# (-noobsolete) drops the ones no longer in the code; translate the new ones in i18n/*.ts.
+translations: apt-packages
+	$(PYLUPDATE) -noobsolete $(I18N_SOURCES) -ts i18n/radiomatch_fr.ts
+	$(MAKE) qm
+
+qm: $(QM_FILES)
+
+i18n/%.qm: i18n/%.ts
+	$(LRELEASE) -silent $< -qm $@
 
 # Speed and memory benchmark (generates its data under test/bench/work, writes
 # test/bench/results.json); e.g. make bench BENCH_ARGS="--size 2048 --count 9".
@@ -82,5 +102,6 @@ lint: setup
 
 clean:
 	rm -rf $(VENV) dist build demo/output .pytest_cache
+	rm -f i18n/*.qm
 	rm -f demo/data/*.aux.xml
 	find . -path ./.git -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
