@@ -133,26 +133,63 @@ def test_zip_matches_repository_sources(package):
             assert f"{PLUGIN_ID}/{rel}" in names, f"{rel} missing from the zip"
 
 
+def test_zip_ships_translations_icons_and_model(package):
+    """Compiled translations (one .qm per i18n/*.ts, never the .ts), the icons and the model."""
+    with zipfile.ZipFile(package) as zf:
+        names = set(zf.namelist())
+        sources = sorted(glob.glob(os.path.join(ROOT, "i18n", "*.ts")))
+        assert sources, "no translation sources in i18n/"
+        for ts in sources:
+            qm = "{}/i18n/{}.qm".format(PLUGIN_ID, os.path.basename(ts)[:-3])
+            assert qm in names, qm
+            # the Qt .qm magic number: lrelease really compiled it
+            assert zf.read(qm)[:16] == bytes.fromhex("3cb86418caef9c95cd211cbf60a1bddd"), qm
+    for icon in ("radiomatch.svg", "globalregression.svg", "localblockadjustment.svg",
+                 "radiomatch_global_then_local.model3"):
+        assert "{}/resources/{}".format(PLUGIN_ID, icon) in names, icon
+    assert not [n for n in names if n.endswith(".ts")]
+
+
 def test_package_is_reproducible(package, tmp_path):
     again = build_package(tmp_path)
     with open(package, "rb") as a, open(again, "rb") as b:
         assert a.read() == b.read()
 
 
-@pytest.mark.skipif(not os.access(QGIS_PROCESS, os.X_OK), reason="qgis_process.bin not installed")
-def test_installed_zip_runs_in_qgis_process(package, tmp_path):
-    """Unzip into a plugin folder, enable it in an isolated profile, run Global regression."""
-    plugins = tmp_path / "plugins"
+def install(package, folder):
+    """Unzip into a plugin folder and enable it in an isolated profile; returns a function
+    running qgis_process there."""
+    plugins = folder / "plugins"
     with zipfile.ZipFile(package) as zf:
         zf.extractall(plugins)
+    (folder / "profile").mkdir()
+    (folder / "xdg").mkdir(mode=0o700)
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen",
-               QGIS_CUSTOM_CONFIG_PATH=str(tmp_path / "profile"),
-               QGIS_PLUGINPATH=str(plugins))
-    (tmp_path / "profile").mkdir()
+               QGIS_CUSTOM_CONFIG_PATH=str(folder / "profile"),
+               QGIS_PLUGINPATH=str(plugins), XDG_RUNTIME_DIR=str(folder / "xdg"))
+    env.pop("PYTHONPATH", None)
 
     def qgis_process(*args):
         return subprocess.run([QGIS_PROCESS, *args], env=env, capture_output=True, text=True,
                               stdin=subprocess.DEVNULL, timeout=300)
+
+    return qgis_process
+
+
+def demo_tiles(folder, count=2):
+    """Copies of demo tiles (QGIS writes .aux.xml statistics next to every raster it loads)."""
+    tiles = []
+    for tile in sorted(glob.glob(os.path.join(ROOT, "demo", "data", "*.tif")))[:count]:
+        tiles.append(str(folder / os.path.basename(tile)))
+        shutil.copyfile(tile, tiles[-1])
+    return tiles
+
+
+@pytest.mark.skipif(not os.access(QGIS_PROCESS, os.X_OK), reason="qgis_process.bin not installed")
+def test_installed_zip_runs_in_qgis_process(package, tmp_path):
+    """Unzip into a plugin folder, enable it in an isolated profile, run Global regression,
+    then Local block adjustment on its outputs, both with their HTML report."""
+    qgis_process = install(package, tmp_path)
 
     enabled = qgis_process("plugins", "enable", PLUGIN_ID)
     assert enabled.returncode == 0, enabled.stdout + enabled.stderr
@@ -161,13 +198,49 @@ def test_installed_zip_runs_in_qgis_process(package, tmp_path):
     for alg in ("globalregression", "localblockadjustment"):
         assert f"{PLUGIN_ID}:{alg}" in listed.stdout, listed.stdout + listed.stderr
 
-    # copies: QGIS writes .aux.xml statistics next to every raster layer it loads
-    tiles = []
-    for tile in sorted(glob.glob(os.path.join(ROOT, "demo", "data", "*.tif")))[:2]:
-        tiles.append(str(tmp_path / os.path.basename(tile)))
-        shutil.copyfile(tile, tiles[-1])
+    tiles = demo_tiles(tmp_path)
     out = tmp_path / "out"
     run = qgis_process("run", f"{PLUGIN_ID}:globalregression",
-                       *[f"--INPUT={t}" for t in tiles], f"--OUTPUT_FOLDER={out}")
+                       *[f"--INPUT={t}" for t in tiles], f"--OUTPUT_FOLDER={out}",
+                       f"--REPORT={tmp_path / 'global.html'}")
     assert run.returncode == 0, run.stdout + run.stderr
-    assert len(glob.glob(str(out / "*.tif"))) == len(tiles), run.stdout
+    corrected = sorted(glob.glob(str(out / "*.tif")))
+    assert len(corrected) == len(tiles), run.stdout
+    local = tmp_path / "local"
+    run = qgis_process("run", f"{PLUGIN_ID}:localblockadjustment",
+                       *[f"--INPUT={t}" for t in corrected], f"--OUTPUT_FOLDER={local}",
+                       "--NUMBER_OF_BLOCKS=20", f"--REPORT={tmp_path / 'local.html'}")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert sorted(os.listdir(local)) == sorted(
+        os.path.basename(p)[:-4] + "_Local.tif" for p in corrected), run.stdout
+    for report in ("global.html", "local.html"):
+        with open(tmp_path / report, encoding="utf-8") as handle:
+            assert handle.read().startswith("<!DOCTYPE html>"), report
+
+
+@pytest.mark.skipif(not os.access(QGIS_PROCESS, os.X_OK), reason="qgis_process.bin not installed")
+def test_installed_zip_runs_the_shipped_model(package, tmp_path):
+    qgis_process = install(package, tmp_path)
+    assert qgis_process("plugins", "enable", PLUGIN_ID).returncode == 0
+    model = tmp_path / "plugins" / PLUGIN_ID / "resources" / "radiomatch_global_then_local.model3"
+    tiles = demo_tiles(tmp_path)
+    out = tmp_path / "balanced"
+    run = qgis_process("run", str(model), *[f"--rasters={t}" for t in tiles], "--blocks=20",
+                       "--alpha=1", f"--local:Balanced rasters={out}")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert sorted(os.listdir(out)) == sorted(
+        os.path.basename(t)[:-4] + "_Global_Local.tif" for t in tiles), run.stdout
+
+
+@pytest.mark.skipif(not os.access(QGIS_PROCESS, os.X_OK), reason="qgis_process.bin not installed")
+def test_installed_zip_speaks_french_in_a_french_profile(package, tmp_path):
+    """The compiled translation in the zip is found: French names with locale/userLocale=fr_FR."""
+    qgis_process = install(package, tmp_path)
+    assert qgis_process("plugins", "enable", PLUGIN_ID).returncode == 0
+    ini = tmp_path / "profile" / "profiles" / "default" / "QGIS" / "QGIS3.ini"
+    with open(ini, "a", encoding="utf-8") as handle:
+        handle.write("\n[locale]\nuserLocale=fr_FR\noverrideFlag=true\n")
+    listed = qgis_process("list")
+    assert listed.returncode == 0, listed.stderr
+    assert f"{PLUGIN_ID}:globalregression\tR\u00e9gression globale" in listed.stdout, listed.stdout
+    assert f"{PLUGIN_ID}:localblockadjustment\tAjustement local par blocs" in listed.stdout
