@@ -38,6 +38,8 @@ SAVE_ADJUSTMENTS = "SAVE_ADJUSTMENTS"
 LOAD_ADJUSTMENTS = "LOAD_ADJUSTMENTS"
 
 MODEL_IMAGES_MODES = ("include", "exclude")
+OVERLAP_STATISTICS = "OVERLAP_STATISTICS"
+OVERLAP_STATISTICS_MODES = ("robust", "all_pixels")
 
 
 class GlobalRegression(RadioMatchAlgorithm):
@@ -72,6 +74,10 @@ class GlobalRegression(RadioMatchAlgorithm):
             MODEL_IMAGES_MODE, self.tr("Model images mode"),
             [self.tr("Include: only these images constrain the model"),
              self.tr("Exclude: these images follow the others")], defaultValue=0))
+        self.addParameter(QgsProcessingParameterEnum(
+            OVERLAP_STATISTICS, self.tr("Overlap statistics"),
+            [self.tr("Robust: ignore pixels that disagree (clouds, shadows, changes)"),
+             self.tr("All pixels (as spectralmatch)")], defaultValue=0))
         self.addMaskParameters()
         self.addCommonOptions()
         self.addParameter(self._advanced(QgsProcessingParameterNumber(
@@ -117,6 +123,12 @@ class GlobalRegression(RadioMatchAlgorithm):
                 "<i>Include</i>: only the model images keep their overall radiometry and the "
                 "others are fitted to them. <i>Exclude</i>: the model images are fitted to the "
                 "others."),
+            OVERLAP_STATISTICS: self.tr(
+                "<i>Robust</i> (default): in each overlap, only the pixel pairs that follow the "
+                "two images' dominant radiometric relation enter the statistics, so a cloud, a "
+                "shadow or a change present in one image only does not bias the result. "
+                "<i>All pixels</i>: every valid pair counts, exactly as spectralmatch; use it for "
+                "clean overlaps when you need the reference's numbers."),
             CUSTOM_MEAN_FACTOR: self.tr(
                 "Weight of the overlap-mean equations relative to the anchoring equations "
                 "(default 1; the least-squares weight is its square)."),
@@ -169,6 +181,8 @@ class GlobalRegression(RadioMatchAlgorithm):
             custom_std_factor=self.parameterAsDouble(parameters, CUSTOM_STD_FACTOR, context),
             save_adjustments=save_adjustments,
             load_adjustments=load_adjustments,
+            overlap_statistics=OVERLAP_STATISTICS_MODES[
+                self.parameterAsEnum(parameters, OVERLAP_STATISTICS, context)],
         )
         feedback.pushInfo(self.tr("Global regression of {} image(s) into {}").format(
             len(inputs), folder))

@@ -16,11 +16,13 @@ from .footprints import (connected_groups, intersection, nearest_indices, overla
                          window_of_centres_inside)
 from .global_model import OverlapStats, scale_warnings, solve_model
 from .parallel import run_tasks
+from .robust import fit_line, lattice_mask, lattice_step
 from .rasters import read_tile
 from .run import Run, plan_run
 from .statistics import Moments
 
-STAGES = {"statistics": 45, "solve": 5, "apply": 45, "finish": 5}
+STAGES = {"statistics": 35, "inliers": 10, "solve": 5, "apply": 45, "finish": 5}
+OVERLAP_STATISTICS = ("robust", "all_pixels")
 
 
 @dataclass
@@ -56,60 +58,149 @@ def _model_images(specify_model_images, input_names, model_names, run):
     return included
 
 
-def _tile_statistics(run, plan, k, window, partners):
-    """Whole-image moments of one tile of image k, and moments of its overlap pixels with each
-    partner (nearest-neighbour samples of the partner at this image's pixel centres)."""
-    run.progress.check_cancelled()
-    image = plan.images[k]
+def _partner_values(run, plan, image, window, data, valid, pair):
+    """Image values and the partner's nearest-neighbour samples at the pixels of ``window``
+    inside the pair's overlap window: (sub-window, first, second, both valid), or None."""
+    if not intersect(window, pair.window):
+        return None
+    sub = window.intersection(pair.window)
+    rows = slice(int(sub.row_off - window.row_off), int(sub.row_off - window.row_off + sub.height))
+    cols = slice(int(sub.col_off - window.col_off), int(sub.col_off - window.col_off + sub.width))
+    other = plan.images[pair.second]
+    other_rows, other_cols = nearest_indices(image, other, sub)
+    read_window = Window(int(other_cols.min()), int(other_rows.min()),
+                         int(other_cols.max() - other_cols.min() + 1),
+                         int(other_rows.max() - other_rows.min() + 1))
+    other_data, other_valid = read_tile(run.datasets.get(other.path), other, read_window,
+                                        plan.nodata)
+    if plan.vector_mask is not None:
+        other_valid &= plan.vector_mask.keep(
+            other.name, window_transform(read_window, other.transform),
+            (read_window.height, read_window.width))
+    index = np.ix_(np.arange(other_data.shape[0]), other_rows - read_window.row_off,
+                   other_cols - read_window.col_off)
+    return sub, data[:, rows, cols], other_data[index], valid[:, rows, cols] & other_valid[index]
+
+
+def _read_masked(run, plan, image, window):
     data, valid = read_tile(run.datasets.get(image.path), image, window, plan.nodata)
     if plan.vector_mask is not None:
         valid &= plan.vector_mask.keep(image.name, window_transform(window, image.transform),
                                        (int(window.height), int(window.width)))
+    return data, valid
+
+
+def _lattice_samples(image, pair, sub, first, second, both):
+    """The pairs of ``sub`` on the overlap's sampling lattice, keyed by pixel index so that the
+    sample does not depend on the order of the tiles."""
+    lattice = lattice_mask(sub, pair.window, lattice_step(pair.window))
+    rows, cols = np.nonzero(lattice)
+    keys = (rows + int(sub.row_off)) * image.width + (cols + int(sub.col_off))
+    return keys, first[:, rows, cols], second[:, rows, cols], both[:, rows, cols]
+
+
+def _tile_statistics(run, plan, k, window, partners, robust):
+    """Whole-image moments of one tile of image k, and for each partner either the moments of
+    the overlap pixels or (robust mode) a lattice sample of the overlap pairs."""
+    run.progress.check_cancelled()
+    image = plan.images[k]
+    data, valid = _read_masked(run, plan, image, window)
     whole = Moments.of_tile(data, valid)
     pairs = {}
     for pair in partners:
-        if not intersect(window, pair.window):
+        found = _partner_values(run, plan, image, window, data, valid, pair)
+        if found is None:
             continue
-        sub = window.intersection(pair.window)
-        rows = slice(int(sub.row_off - window.row_off), int(sub.row_off - window.row_off + sub.height))
-        cols = slice(int(sub.col_off - window.col_off), int(sub.col_off - window.col_off + sub.width))
-        other = plan.images[pair.second]
-        other_rows, other_cols = nearest_indices(image, other, sub)
-        read_window = Window(int(other_cols.min()), int(other_rows.min()),
-                             int(other_cols.max() - other_cols.min() + 1),
-                             int(other_rows.max() - other_rows.min() + 1))
-        other_data, other_valid = read_tile(run.datasets.get(other.path), other, read_window,
-                                            plan.nodata)
-        if plan.vector_mask is not None:
-            other_valid &= plan.vector_mask.keep(
-                other.name, window_transform(read_window, other.transform),
-                (read_window.height, read_window.width))
-        index = np.ix_(np.arange(other_data.shape[0]), other_rows - read_window.row_off,
-                       other_cols - read_window.col_off)
-        both = valid[:, rows, cols] & other_valid[index]
-        pairs[pair.second] = (Moments.of_tile(data[:, rows, cols], both),
-                              Moments.of_tile(other_data[index], both))
+        sub, first, second, both = found
+        if robust:
+            pairs[pair.second] = _lattice_samples(image, pair, sub, first, second, both)
+        else:
+            pairs[pair.second] = (Moments.of_tile(first, both), Moments.of_tile(second, both))
     return whole, pairs
 
 
-def _measure(run, plan, pair_plans, images_to_measure):
-    """One streaming pass per image: all bands, whole image and overlaps together."""
+def _fit_pair(samples, dtype):
+    """One robust line per band from the lattice samples of an overlap (None: too few). The
+    data's resolution (1 for integers, a few float ulps otherwise) bounds the inlier band from
+    below, so an exact relation does not reject its own rounding noise."""
+    keys = np.concatenate([s[0] for s in samples])
+    order = np.argsort(keys, kind="stable")
+    first = np.concatenate([s[1] for s in samples], axis=1)[:, order].astype(np.float64)
+    second = np.concatenate([s[2] for s in samples], axis=1)[:, order].astype(np.float64)
+    both = np.concatenate([s[3] for s in samples], axis=1)[:, order]
+    fits = []
+    for band in range(first.shape[0]):
+        x, y = first[band][both[band]], second[band][both[band]]
+        if np.issubdtype(dtype, np.integer):
+            quantum = 1.0
+        else:
+            quantum = 8 * np.finfo(dtype).eps * (float(np.median(np.abs(y))) if y.size else 0.0)
+        fits.append(fit_line(x, y, quantum))
+    return fits
+
+
+def _inlier_statistics(run, plan, pair, window, fits):
+    """Moments of the inlier pairs of one tile of an overlap, and the count of valid pairs."""
+    run.progress.check_cancelled()
+    image = plan.images[pair.first]
+    data, valid = _read_masked(run, plan, image, window)
+    _, first, second, both = _partner_values(run, plan, image, window, data, valid, pair)
+    keep = both.copy()
+    for band, fit in enumerate(fits):
+        if fit is not None:
+            keep[band] &= fit.inliers(first[band].astype(np.float64),
+                                      second[band].astype(np.float64))
+    return (Moments.of_tile(first, keep), Moments.of_tile(second, keep),
+            both.sum(axis=(1, 2)))
+
+
+def _measure(run, plan, pair_plans, images_to_measure, robust):
+    """One streaming pass per image: all bands, whole image and overlaps together. In robust
+    mode the overlaps are fitted on a sample, then their inliers are measured in a second pass
+    over the overlap areas only. Returns (whole, overlaps, rejected share per pair and band)."""
     bands = plan.images[0].count
     partners = {k: [pair for pair in pair_plans if pair.first == k] for k in images_to_measure}
     tasks = [(k, window) for k in images_to_measure
              for window in run.image_tiles(plan, plan.images[k])]
     run.progress.start_stage("statistics", "Computing image and overlap statistics", len(tasks))
     results = run_tasks(lambda task: _tile_statistics(run, plan, task[0], task[1],
-                                                      partners[task[0]]),
+                                                      partners[task[0]], robust),
                         tasks, plan.workers, run.progress)
     whole = {k: Moments(bands) for k in images_to_measure}
     overlaps = {(pair.first, pair.second): (Moments(bands), Moments(bands)) for pair in pair_plans}
+    samples = {key: [] for key in overlaps}
     for (k, _), (tile_whole, tile_pairs) in zip(tasks, results):
         whole[k].merge(tile_whole)
-        for second, (first_moments, second_moments) in tile_pairs.items():
-            overlaps[(k, second)][0].merge(first_moments)
-            overlaps[(k, second)][1].merge(second_moments)
-    return whole, overlaps
+        for second, found in tile_pairs.items():
+            if robust:
+                samples[(k, second)].append(found)
+            else:
+                overlaps[(k, second)][0].merge(found[0])
+                overlaps[(k, second)][1].merge(found[1])
+    rejected = {}
+    if not robust:
+        return whole, overlaps, rejected
+    fits = {}
+    for pair in pair_plans:
+        key = (pair.first, pair.second)
+        dtype = np.dtype(plan.images[pair.second].dtype)
+        fits[key] = _fit_pair(samples[key], dtype) if samples[key] else [None] * bands
+    tasks = [(pair, window) for pair in pair_plans
+             for window in run.image_tiles(plan, plan.images[pair.first], pair.window)]
+    run.progress.start_stage("inliers", "Measuring the overlaps' consistent pixels", len(tasks))
+    results = run_tasks(lambda task: _inlier_statistics(
+        run, plan, task[0], task[1], fits[(task[0].first, task[0].second)]),
+        tasks, plan.workers, run.progress)
+    valid_pairs = {key: np.zeros(bands, dtype=np.int64) for key in overlaps}
+    for (pair, _), (first_moments, second_moments, count) in zip(tasks, results):
+        key = (pair.first, pair.second)
+        overlaps[key][0].merge(first_moments)
+        overlaps[key][1].merge(second_moments)
+        valid_pairs[key] += count
+    for key, count in valid_pairs.items():
+        kept = overlaps[key][0].count
+        rejected[key] = np.where(count > 0, 1.0 - kept / np.where(count > 0, count, 1), 0.0)
+    return whole, overlaps, rejected
 
 
 def global_regression(input_images, output_images, *, calculation_dtype="float32",
@@ -117,7 +208,8 @@ def global_regression(input_images, output_images, *, calculation_dtype="float32
                       custom_nodata_value=None, image_parallel_workers=None,
                       window_parallel_workers=None, window_size=None, save_as_cog=False,
                       specify_model_images=None, custom_mean_factor=1.0, custom_std_factor=1.0,
-                      save_adjustments=None, load_adjustments=None, progress_callback=None):
+                      save_adjustments=None, load_adjustments=None, overlap_statistics="robust",
+                      progress_callback=None):
     """Balance overlapping images with one linear correction per image and band.
 
     Parameters are spectralmatch's (names, types and defaults); see docs/DESIGN.md for the
@@ -127,6 +219,9 @@ def global_regression(input_images, output_images, *, calculation_dtype="float32
     ``footprints`` ({name: [left, bottom, right, top]}) and ``overlaps`` ([name_i, name_j,
     valid pixel pairs of band 1]).
     """
+    if overlap_statistics not in OVERLAP_STATISTICS:
+        raise RadioMatchError(
+            f"overlap_statistics must be \"robust\" or \"all_pixels\", not {overlap_statistics!r}.")
     for name, factor in (("custom_mean_factor", custom_mean_factor),
                          ("custom_std_factor", custom_std_factor)):
         if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not np.isfinite(factor) or factor < 0:
@@ -161,7 +256,8 @@ def global_regression(input_images, output_images, *, calculation_dtype="float32
                 pair_plans.append(_PairPlan(i, j, window))
         to_measure = sorted({k for k, name in enumerate(input_names) if name not in stored_whole}
                             | {pair.first for pair in pair_plans})
-        measured_whole, measured_overlaps = _measure(run, plan, pair_plans, to_measure)
+        measured_whole, measured_overlaps, rejected = _measure(
+            run, plan, pair_plans, to_measure, overlap_statistics == "robust")
 
         whole = {}
         for k, name in enumerate(model_names):
@@ -256,6 +352,8 @@ def global_regression(input_images, output_images, *, calculation_dtype="float32
             name: {"mean": np.asarray(whole[k][0], dtype=float).tolist(),
                    "std": np.asarray(whole[k][1], dtype=float).tolist()}
             for k, name in enumerate(input_names)}
+        result.details["overlap_rejected"] = [
+            [input_names[i], input_names[j], share.tolist()] for (i, j), share in rejected.items()]
         result.details["footprints"] = {image.name: list(image.bounds) for image in images}
         result.details["overlaps"] = [
             [model_names[o.first], model_names[o.second], int(o.size[0])]

@@ -143,9 +143,21 @@ def test_feature_collection_custom_crs_and_curves(qgis_processing):
 def run_gr(tiles, folder, **extra):
     import processing
 
-    parameters = {"INPUT": tiles, "OUTPUT_FOLDER": str(folder)}
+    # All-pixel overlap statistics, so that only the mask keeps the cloud out of them.
+    parameters = {"INPUT": tiles, "OUTPUT_FOLDER": str(folder), "OVERLAP_STATISTICS": 1}
     parameters.update(extra)
     return processing.run("radiomatch:globalregression", parameters)["OUTPUT_LAYERS"]
+
+
+def test_robust_overlap_statistics_need_no_mask_for_the_cloud(radiomatch_provider, cloudy_tiles,
+                                                              cloud_region, clean_result, rm,
+                                                              tmp_path):
+    plain = run_gr(cloudy_tiles, tmp_path / "plain")
+    robust = run_gr(cloudy_tiles, tmp_path / "robust", OVERLAP_STATISTICS=0)
+    robust_difference = rm.overlap_difference(robust, ignore=cloud_region)
+    plain_difference = rm.overlap_difference(plain, ignore=cloud_region)
+    assert robust_difference < 1.5 * clean_result, (robust_difference, clean_result)
+    assert plain_difference > 10 * robust_difference, (plain_difference, robust_difference)
 
 
 def test_exclude_selected_cloud_polygon(radiomatch_provider, project_layer, cloudy_tiles,

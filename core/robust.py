@@ -1,0 +1,106 @@
+"""Robust overlap matching: keep the pixel pairs that follow an overlap's dominant radiometric
+relation, so that clouds, shadows and land-cover changes present in one image only do not drag
+the overlap statistics.
+
+Per overlap and band, a bounded lattice sample of the pairs is fitted with an iteratively
+trimmed least-squares line of the second image against the first; a pair is an inlier when its
+residual lies within ``INLIER_THRESHOLD`` robust standard deviations (1.4826 x MAD) of the median
+residual; the iterations start from a least-median-of-squares line. The statistics are then accumulated over all inlier pairs in a second pass.
+"""
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+MAX_SAMPLES_PER_PAIR = 8192
+MAD_TO_SIGMA = 1.4826
+INLIER_THRESHOLD = 4.0
+MAX_ITERATIONS = 20
+MIN_SAMPLES = 10
+CANDIDATE_LINES = 200
+
+
+@dataclass(frozen=True)
+class LineFit:
+    """``second ≈ intercept + slope * first``; inliers lie within ``tolerance`` of ``centre``."""
+    intercept: float
+    slope: float
+    centre: float
+    tolerance: float
+
+    def inliers(self, first, second):
+        residual = second - (self.intercept + self.slope * first)
+        return np.abs(residual - self.centre) <= self.tolerance
+
+
+def lattice_step(window, max_samples=MAX_SAMPLES_PER_PAIR):
+    """The step of a square lattice over ``window`` with at most about ``max_samples`` points."""
+    return max(1, math.ceil(math.sqrt(window.width * window.height / max_samples)))
+
+
+def lattice_mask(sub, window, step):
+    """(rows, cols) mask of the lattice points of ``window`` inside its sub-window ``sub``;
+    anchored at the window origin, so it does not depend on the processing tiles."""
+    rows = (np.arange(sub.row_off, sub.row_off + sub.height) - window.row_off) % step == 0
+    cols = (np.arange(sub.col_off, sub.col_off + sub.width) - window.col_off) % step == 0
+    return rows[:, None] & cols[None, :]
+
+
+def _least_squares(first, second):
+    mean_first, mean_second = first.mean(), second.mean()
+    variance = np.square(first - mean_first).mean()
+    if variance <= 0:
+        return mean_second, 0.0
+    slope = ((first - mean_first) * (second - mean_second)).mean() / variance
+    return mean_second - slope * mean_first, slope
+
+
+def _median_line(first, second):
+    """Least-median-of-squares start: among lines through deterministic random pairs of samples
+    (and the quantile line), the one whose median absolute residual is smallest. It tolerates
+    up to half the pairs being outliers, where a mean- or quantile-based start does not."""
+    rng = np.random.default_rng(0)
+    a, b = rng.integers(0, first.size, (2, CANDIDATE_LINES))
+    run = first[b] - first[a]
+    usable = run != 0
+    slopes = (second[b] - second[a])[usable] / run[usable]
+    intercepts = second[a][usable] - slopes * first[a][usable]
+    q1_first, median_first, q3_first = np.percentile(first, [25, 50, 75])
+    q1_second, median_second, q3_second = np.percentile(second, [25, 50, 75])
+    quantile_slope = (q3_second - q1_second) / (q3_first - q1_first)
+    slopes = np.append(slopes, quantile_slope)
+    intercepts = np.append(intercepts, median_second - quantile_slope * median_first)
+    spread = [np.median(np.abs(second - (i + s * first))) for i, s in zip(intercepts, slopes)]
+    best = int(np.argmin(spread))
+    return intercepts[best], slopes[best]
+
+
+def _band(residual, second, threshold, quantum):
+    centre = float(np.median(residual))
+    spread = MAD_TO_SIGMA * float(np.median(np.abs(residual - centre)))
+    # Integer data fitted almost exactly still carry rounding noise of up to one unit.
+    floor = max(quantum, 1e-9 * (abs(float(np.median(second))) + 1.0))
+    return centre, threshold * max(spread, floor)
+
+
+def fit_line(first, second, quantum=0.0, threshold=INLIER_THRESHOLD):
+    """Iteratively trimmed fit of ``second`` against ``first`` (1-D float64 arrays, in a fixed
+    order; ``quantum`` is the data's step, 1 for integers); None when there are too few samples
+    to tell inliers from outliers."""
+    if first.size < MIN_SAMPLES or np.percentile(first, 75) == np.percentile(first, 25):
+        return None     # too few samples, or no spread to define a relation: keep every pair
+    intercept, slope = _median_line(first, second)
+    keep = None
+    for _ in range(MAX_ITERATIONS):
+        residual = second - (intercept + slope * first)
+        centre, tolerance = _band(residual, second, threshold, quantum)
+        new_keep = np.abs(residual - centre) <= tolerance
+        if keep is not None and np.array_equal(new_keep, keep):
+            break
+        keep = new_keep
+        if keep.sum() < 2:
+            break
+        intercept, slope = _least_squares(first[keep], second[keep])
+    centre, tolerance = _band(second - (intercept + slope * first), second, threshold,
+                              quantum)
+    return LineFit(float(intercept), float(slope), centre, tolerance)

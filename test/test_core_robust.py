@@ -1,0 +1,114 @@
+"""Robust overlap statistics (issue 4): clouds and shadows present in one image only must not
+drag the global regression; on clean data the robust mode agrees with the reference mode."""
+import json
+
+import numpy as np
+import pytest
+import rasterio
+
+import core_helpers as H
+from core import RadioMatchError, global_regression
+from core.robust import fit_line
+
+GAIN, OFFSET = 1.25, 300.0              # tile_b = GAIN * truth + OFFSET
+TRUE_SCALE, TRUE_OFFSET = 1 / GAIN, -OFFSET / GAIN
+
+
+def make_pair(folder, blob=None):
+    """tile_a (cols 0-160) as captured, tile_b (cols 100-260) distorted, overlapping over 60
+    columns; ``blob`` ("cloud" or "shadow") spoils a disk of tile_b inside the overlap."""
+    data = H.scene(200, 260, bands=2, seed=11)
+    first = H.write_tile(str(folder / "tile_a.tif"), data, 0, 0, 200, 160, nodata=0)
+    distorted = data[:, :, 100:260] * GAIN + OFFSET
+    rows, cols = np.mgrid[0:200, 0:160]
+    disk = (rows - 100) ** 2 + (cols - 30) ** 2 <= 26 ** 2       # inside the 60-column overlap
+    if blob == "cloud":
+        distorted[:, disk] += 3000
+    elif blob == "shadow":
+        distorted[:, disk] *= 0.4
+    second = str(folder / "tile_b.tif")
+    H.write_raster(second, H.cast(distorted, "uint16"), H.scene_transform(100, 0), nodata=0)
+    return [first, second], disk[:, :60].mean()
+
+
+def scale_and_offset(result):
+    entry = result.details["adjustments"]["tile_b"]
+    return np.array(entry["scale"]), np.array(entry["offset"])
+
+
+def run(paths, tmp_path, mode, **options):
+    return global_regression(paths, str(tmp_path / mode), overlap_statistics=mode,
+                             specify_model_images=("include", ["tile_a"]), **options)
+
+
+@pytest.mark.parametrize("blob", ["cloud", "shadow"])
+def test_robust_mode_recovers_gains_through_a_blob_in_one_image(tmp_path, blob):
+    folder = tmp_path / "in"
+    paths, share = make_pair(folder, blob)
+    assert 0.10 <= share <= 0.20                               # the blob's share of the overlap
+    robust = scale_and_offset(run(paths, tmp_path, "robust"))
+    reference = scale_and_offset(run(paths, tmp_path, "all_pixels"))
+    assert np.all(np.abs(robust[0] / TRUE_SCALE - 1) < 0.01)
+    assert np.all(np.abs(robust[1] - TRUE_OFFSET) < 0.01 * abs(TRUE_OFFSET))
+    # the reference mode is visibly dragged by the blob
+    assert np.all(np.abs(reference[0] / TRUE_SCALE - 1) > 0.05)
+
+
+def test_both_modes_agree_on_clean_data(tmp_path):
+    paths, _ = make_pair(tmp_path / "in")
+    robust = scale_and_offset(run(paths, tmp_path, "robust"))
+    reference = scale_and_offset(run(paths, tmp_path, "all_pixels"))
+    np.testing.assert_allclose(robust[0], reference[0], rtol=1e-3)
+    np.testing.assert_allclose(robust[1], reference[1], rtol=1e-3, atol=1e-3 * abs(TRUE_OFFSET))
+
+
+def test_rejected_share_and_inlier_sizes_are_reported(tmp_path):
+    paths, share = make_pair(tmp_path / "in", "cloud")
+    saved = tmp_path / "adjustments.json"
+    result = run(paths, tmp_path, "robust", save_adjustments=str(saved))
+    (first, second, rejected), = result.details["overlap_rejected"]
+    assert (first, second) == ("tile_a", "tile_b")
+    np.testing.assert_allclose(rejected, share, atol=0.02)
+    stored = json.loads(saved.read_text())
+    overlap_pixels = 200 * 60
+    for band in ("band_0", "band_1"):
+        size = stored["tile_a"]["overlap_stats"]["tile_b"][band]["size"]
+        assert size == stored["tile_b"]["overlap_stats"]["tile_a"][band]["size"]
+        assert size == pytest.approx(overlap_pixels * (1 - share), rel=0.03)
+
+
+def test_robust_mode_is_independent_of_tiles_and_threads(tmp_path):
+    paths, _ = make_pair(tmp_path / "in", "cloud")
+    outputs = []
+    for label, options in {"auto": {}, "w37": {"window_size": 37},
+                           "w64x17": {"window_size": (64, 17)},
+                           "threads": {"window_parallel_workers": ("thread", 2)}}.items():
+        result = global_regression(paths, str(tmp_path / label), **options)
+        outputs.append([H.read(path) for path in result.output_images])
+    for other in outputs[1:]:
+        for expected, got in zip(outputs[0], other):
+            np.testing.assert_array_equal(expected, got)
+
+
+def test_robust_is_the_default_and_the_mode_is_checked(tmp_path):
+    paths, _ = make_pair(tmp_path / "in", "cloud")
+    default = global_regression(paths, str(tmp_path / "default"),
+                                specify_model_images=("include", ["tile_a"]))
+    assert np.all(np.abs(scale_and_offset(default)[0] / TRUE_SCALE - 1) < 0.01)
+    with pytest.raises(RadioMatchError, match="overlap_statistics"):
+        global_regression(paths, str(tmp_path / "bad"), overlap_statistics="median")
+    with rasterio.open(default.output_images[1]) as dataset:
+        assert dataset.read().any()
+
+
+def test_fit_line_rejects_outliers_and_gives_up_without_spread():
+    rng = np.random.default_rng(3)
+    x = rng.normal(1000, 200, 4000)
+    y = 1.3 * x - 50 + rng.normal(0, 2, 4000)
+    y[:600] += 900
+    fit = fit_line(x, y, quantum=1.0)
+    assert fit.slope == pytest.approx(1.3, rel=1e-3)
+    inliers = fit.inliers(x, y)
+    assert not inliers[:600].any() and inliers[600:].mean() > 0.99
+    assert fit_line(np.full(100, 5.0), np.arange(100.0)) is None
+    assert fit_line(x[:5], y[:5]) is None
