@@ -50,6 +50,8 @@ BLOCK_MAP_LAYERS = "BLOCK_MAP_LAYERS"
 
 BLOCK_RULE_COUNT, BLOCK_RULE_ROWS_COLS, BLOCK_RULE_CV = range(3)
 CORRECTION_METHODS = ("gamma", "linear")
+BLOCK_STATISTICS = "BLOCK_STATISTICS"
+BLOCK_STATISTICS_MODES = ("robust", "all_blocks")
 REFERENCE_MAP_NAME = "reference_block_map.tif"
 LOCAL_MAP_TEMPLATE = "$_block_map.tif"
 
@@ -100,6 +102,10 @@ class LocalBlockAdjustment(RadioMatchAlgorithm):
         self.addParameter(QgsProcessingParameterEnum(
             CORRECTION_METHOD, self.tr("Correction method"), list(CORRECTION_METHODS),
             defaultValue=0))
+        self.addParameter(QgsProcessingParameterEnum(
+            BLOCK_STATISTICS, self.tr("Block statistics"),
+            [self.tr("Robust: leave out block means that disagree (clouds, shadows)"),
+             self.tr("All blocks (as spectralmatch)")], defaultValue=0))
         self.addMaskParameters()
         self.addCommonOptions()
         self.addParameter(self._advanced(QgsProcessingParameterNumber(
@@ -167,6 +173,12 @@ class LocalBlockAdjustment(RadioMatchAlgorithm):
                 "<i>gamma</i>: a power law that brings the local mean to the reference mean "
                 "(the method of Yu et al. 2017; robust for reflectance and negative values). "
                 "<i>linear</i>: scales each pixel by reference mean / local mean."),
+            BLOCK_STATISTICS: self.tr(
+                "<i>Robust</i> (default): a block mean that disagrees with the other images' "
+                "means of the same block (a cloud, a shadow, a change) is left out of the "
+                "reference and of that image's correction, which there follows the neighbouring "
+                "blocks; with two images both means of such a block are left out. <i>All "
+                "blocks</i>: every block mean counts, exactly as spectralmatch."),
             BLOCK_VALID_PIXEL_THRESHOLD: self.tr(
                 "A block gets a mean only if at least this fraction of its pixels is valid "
                 "(0 to 1, default 0.001)."),
@@ -265,6 +277,8 @@ class LocalBlockAdjustment(RadioMatchAlgorithm):
             override_bounds_canvas_coords=self._canvas(parameters, context, raster_crs),
             block_valid_pixel_threshold=self.parameterAsDouble(
                 parameters, BLOCK_VALID_PIXEL_THRESHOLD, context),
+            block_statistics=BLOCK_STATISTICS_MODES[
+                self.parameterAsEnum(parameters, BLOCK_STATISTICS, context)],
         )
         feedback.pushInfo(self.tr("Local block adjustment of {} image(s) into {}").format(
             len(inputs), folder))

@@ -19,6 +19,7 @@ from .corrections import gamma_correction, gamma_shift, linear_correction
 from .errors import RadioMatchError
 from .parallel import run_tasks
 from .rasters import image_name, pixel_centres, read_tile
+from .robust import reject_outlier_blocks
 from .run import Run, plan_run
 from .statistics import Moments
 
@@ -287,7 +288,7 @@ def local_block_adjustment(input_images, output_images, *, calculation_dtype="fl
                            number_of_blocks=100, alpha=1.0, correction_method="gamma",
                            save_block_maps=None, load_block_maps=None,
                            override_bounds_canvas_coords=None, block_valid_pixel_threshold=0.001,
-                           progress_callback=None):
+                           block_statistics="robust", progress_callback=None):
     """Balance images locally, block by block, towards the mean of all images.
 
     Parameters are spectralmatch's (names, types and defaults); see docs/DESIGN.md for where this
@@ -295,8 +296,17 @@ def local_block_adjustment(input_images, output_images, *, calculation_dtype="fl
     per-output counts ``unchanged_pixels`` and ``guarded_pixels``, ``footprints`` ({name: bounds}),
     ``reference_map`` (float64 array rows x cols x bands, NaN = no value) and ``local_maps``
     ({name: {"row_off", "col_off", "values"}}: each image's map over the sub-grid of blocks it
-    touches, so memory does not grow with the square of the number of images).
+    touches, so memory does not grow with the square of the number of images), and
+    ``outlier_blocks`` ({name: count}).
+
+    ``block_statistics="robust"`` (the default, not in the reference) leaves a block mean that
+    disagrees with the other images' means of that block (a cloud, a shadow) out of both the
+    reference and that image's correction; ``"all_blocks"`` uses every block mean, as the
+    reference does. Saved block maps always hold every block mean.
     """
+    if block_statistics not in ("robust", "all_blocks"):
+        raise RadioMatchError(
+            f"block_statistics must be \"robust\" or \"all_blocks\", not {block_statistics!r}.")
     _check_options(alpha, correction_method, block_valid_pixel_threshold, save_block_maps,
                    load_block_maps, override_bounds_canvas_coords)
     blocks_rule = parse_number_of_blocks(number_of_blocks)
@@ -360,10 +370,20 @@ def local_block_adjustment(input_images, output_images, *, calculation_dtype="fl
                 maps[names.index(key)] = block_map
         for k in to_map:
             saved_maps[names[k]] = maps[k]
+        used_maps, outliers = dict(saved_maps), {key: 0 for key in saved_maps}
+        if block_statistics == "robust":
+            cleaned, outliers = reject_outlier_blocks(saved_maps, grid.cols)
+            used_maps = {key: replace(saved_maps[key], values=values)
+                         for key, values in cleaned.items()}
+            for k, name in enumerate(names):
+                maps[k] = used_maps[name]
+                if outliers[name]:
+                    run.debug(f"Image {name!r}: {outliers[name]} block mean(s) disagree with the "
+                              "other images and are left out.")
         if loaded_reference is not None:
             reference = loaded_reference
         else:
-            reference = _as_stored(_reference_map(grid, saved_maps.values(), bands),
+            reference = _as_stored(_reference_map(grid, used_maps.values(), bands),
                                    plan.calculation_dtype)
         for k, name in enumerate(names):
             if not maps[k].has_values():
@@ -372,7 +392,7 @@ def local_block_adjustment(input_images, output_images, *, calculation_dtype="fl
 
         shift = 0.0
         if correction_method == "gamma":
-            lowest = [minima.min()] + [np.nanmin(m.values) for m in saved_maps.values()
+            lowest = [minima.min()] + [np.nanmin(m.values) for m in used_maps.values()
                                        if m.has_values()]
             if np.isfinite(reference).any():
                 lowest.append(np.nanmin(reference))
@@ -423,6 +443,7 @@ def local_block_adjustment(input_images, output_images, *, calculation_dtype="fl
             "local_maps": {names[k]: {"row_off": maps[k].row_off, "col_off": maps[k].col_off,
                                       "values": maps[k].values} for k in range(len(images))},
             "footprints": {image.name: list(image.bounds) for image in images},
+            "outlier_blocks": {name: outliers[name] for name in names},
             "grid": (rows, cols), "canvas": canvas, "shift": shift,
             "unchanged_pixels": dict(zip(plan.output_paths, unchanged_counts.tolist())),
             "guarded_pixels": dict(zip(plan.output_paths, guarded_counts.tolist())),

@@ -104,3 +104,59 @@ def fit_line(first, second, quantum=0.0, threshold=INLIER_THRESHOLD):
     centre, tolerance = _band(second - (intercept + slope * first), second, threshold,
                               quantum)
     return LineFit(float(intercept), float(slope), centre, tolerance)
+
+
+BLOCK_OUTLIER_THRESHOLD = 4.0
+BLOCK_SPREAD_FLOOR = 1e-3       # relative to the typical block mean
+
+
+def reject_outlier_blocks(block_maps, grid_cols, threshold=BLOCK_OUTLIER_THRESHOLD):
+    """Block means that disagree with the other images' means of the same block.
+
+    For every block covered by two or more images, each image's mean is compared with the
+    block's median; the spread of those deviations over the whole mosaic (1.4826 x MAD, per
+    band) is what agreement looks like, and a deviation beyond ``threshold`` times it is an
+    outlier: a cloud, a shadow or a change in that image. With two images both means of such a
+    block are outliers, since neither can be trusted. Returns {key: values with the outliers set
+    to NaN} and {key: number of outlier blocks}; ``block_maps`` is {key: BlockMap}.
+    """
+    keys = list(block_maps)
+    cleaned = {key: block_maps[key].values.copy() for key in keys}
+    rejected = {key: 0 for key in keys}
+    if not keys:
+        return cleaned, rejected
+    bands = block_maps[keys[0]].values.shape[2]
+    for band in range(bands):
+        blocks, values, positions = [], [], []
+        for key in keys:
+            block_map = block_maps[key]
+            band_values = block_map.values[:, :, band]
+            rows, cols = np.nonzero(~np.isnan(band_values))
+            blocks.append((rows + block_map.row_off) * grid_cols + cols + block_map.col_off)
+            values.append(band_values[rows, cols])
+            positions.append((rows, cols))
+        block, value = np.concatenate(blocks), np.concatenate(values)
+        order = np.lexsort((value, block))
+        block_sorted, value_sorted = block[order], value[order]
+        starts = np.flatnonzero(np.diff(block_sorted, prepend=-1))
+        counts = np.diff(np.append(starts, block_sorted.size))
+        lower = value_sorted[starts + (counts - 1) // 2]
+        upper = value_sorted[starts + counts // 2]
+        median = np.repeat((lower + upper) / 2, counts)
+        shared = np.repeat(counts >= 2, counts)
+        if not shared.any():
+            continue
+        deviation = value_sorted - median
+        spread = MAD_TO_SIGMA * float(np.median(np.abs(deviation[shared])))
+        floor = BLOCK_SPREAD_FLOOR * float(np.median(np.abs(value_sorted)))
+        outlier_sorted = shared & (np.abs(deviation) > threshold * max(spread, floor))
+        outlier = np.empty_like(outlier_sorted)
+        outlier[order] = outlier_sorted
+        start = 0
+        for index, key in enumerate(keys):
+            rows, cols = positions[index]
+            mine = outlier[start:start + rows.size]
+            cleaned[key][rows[mine], cols[mine], band] = np.nan
+            rejected[key] += int(mine.sum())
+            start += rows.size
+    return cleaned, rejected

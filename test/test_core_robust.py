@@ -7,7 +7,7 @@ import pytest
 import rasterio
 
 import core_helpers as H
-from core import RadioMatchError, global_regression
+from core import RadioMatchError, global_regression, local_block_adjustment
 from core.robust import fit_line
 
 GAIN, OFFSET = 1.25, 300.0              # tile_b = GAIN * truth + OFFSET
@@ -112,3 +112,47 @@ def test_fit_line_rejects_outliers_and_gives_up_without_spread():
     assert not inliers[:600].any() and inliers[600:].mean() > 0.99
     assert fit_line(np.full(100, 5.0), np.arange(100.0)) is None
     assert fit_line(x[:5], y[:5]) is None
+
+
+def make_stack(folder, count, cloud=True):
+    """``count`` tiles on the same 128 x 128 footprint with the same radiometry; the last one has
+    a bright cloud filling block (3, 4) of an 8 x 8 grid (16-pixel blocks)."""
+    data = H.scene(128, 128, bands=2, seed=5)
+    paths = []
+    for k in range(count):
+        values = data.copy()
+        if cloud and k == count - 1:
+            values[:, 48:64, 64:80] += 3000
+        path = str(folder / f"img{k}.tif")
+        H.write_raster(path, H.cast(values, "uint16"), H.scene_transform(0, 0), nodata=0)
+        paths.append(path)
+    return paths
+
+
+def local(paths, folder, **options):
+    return local_block_adjustment(paths, str(folder), number_of_blocks=(8, 8), **options)
+
+
+@pytest.mark.parametrize("count", [2, 3])
+def test_a_cloudy_block_does_not_change_the_other_images(tmp_path, count):
+    (tmp_path / "clean").mkdir()
+    (tmp_path / "cloudy").mkdir()
+    clean = local(make_stack(tmp_path / "clean", count, cloud=False), tmp_path / "clean_out")
+    cloudy_inputs = make_stack(tmp_path / "cloudy", count)
+    robust = local(cloudy_inputs, tmp_path / "robust")
+    plain = local(cloudy_inputs, tmp_path / "plain", block_statistics="all_blocks")
+    expected = H.read(clean.output_images[0]).astype(float)
+    robust_first = H.read(robust.output_images[0]).astype(float)
+    plain_first = H.read(plain.output_images[0]).astype(float)
+    assert np.abs(robust_first - expected).max() <= 1
+    assert np.abs(plain_first - expected)[:, 48:64, 64:80].mean() > 100
+    outliers = robust.details["outlier_blocks"]
+    assert outliers[f"img{count - 1}"] == 2                  # one block, two bands
+    assert outliers["img0"] == (2 if count == 2 else 0)      # two images: neither is trusted
+    assert all(value == 0 for value in plain.details["outlier_blocks"].values())
+
+
+def test_block_statistics_is_checked(tmp_path):
+    (tmp_path / "in").mkdir()
+    with pytest.raises(RadioMatchError, match="block_statistics"):
+        local(make_stack(tmp_path / "in", 2), tmp_path / "out", block_statistics="median")

@@ -70,19 +70,21 @@ def test_parameters_map_to_engine_arguments(radiomatch_provider, engine_calls, t
         custom_nodata_value=None, image_parallel_workers=None, window_parallel_workers=None,
         window_size=None, save_as_cog=False, number_of_blocks=100, alpha=1.0,
         correction_method="gamma", save_block_maps=None, load_block_maps=None,
-        override_bounds_canvas_coords=None, block_valid_pixel_threshold=0.001)
+        override_bounds_canvas_coords=None, block_valid_pixel_threshold=0.001,
+        block_statistics="robust")
 
     maps = tmp_path / "maps"
     run({"INPUT": tiles, "OUTPUT_FOLDER": str(tmp_path / "b"), "BLOCK_RULE": 1,
          "BLOCK_ROWS": 3, "BLOCK_COLS": 5, "NUMBER_OF_BLOCKS": 7, "ALPHA": 0.5,
          "CORRECTION_METHOD": 1, "BLOCK_VALID_PIXEL_THRESHOLD": 0.25, "OUTPUT_DTYPE": 7,
          "WINDOW_SIZE": 0, "IMAGE_PARALLEL_WORKERS": 3, "SAVE_BLOCK_MAPS": str(maps),
-         "OUTPUT_NAME": "$_balanced"})
+         "OUTPUT_NAME": "$_balanced", "BLOCK_STATISTICS": 1})
     _inputs, outputs, kwargs = engine_calls[-1]
     assert outputs[0] == str(tmp_path / "b" / "tile0_balanced.tif")
     assert kwargs["number_of_blocks"] == (3, 5)
     assert kwargs["alpha"] == 0.5 and kwargs["correction_method"] == "linear"
     assert kwargs["block_valid_pixel_threshold"] == 0.25
+    assert kwargs["block_statistics"] == "all_blocks"
     assert kwargs["output_dtype"] == "float64"
     assert kwargs["window_size"] is None  # 0 means automatic
     assert kwargs["image_parallel_workers"] == ("thread", 3)
