@@ -18,6 +18,7 @@ INLIER_THRESHOLD = 4.0
 MAX_ITERATIONS = 20
 MIN_SAMPLES = 10
 CANDIDATE_LINES = 200
+SCORING_SAMPLES = 1024
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,10 @@ def _median_line(first, second):
     quantile_slope = (q3_second - q1_second) / (q3_first - q1_first)
     slopes = np.append(slopes, quantile_slope)
     intercepts = np.append(intercepts, median_second - quantile_slope * median_first)
-    spread = [np.median(np.abs(second - (i + s * first))) for i, s in zip(intercepts, slopes)]
+    step = max(1, first.size // SCORING_SAMPLES)      # score the candidates on a subsample
+    first_scored, second_scored = first[::step], second[::step]
+    spread = [np.median(np.abs(second_scored - (i + s * first_scored)))
+              for i, s in zip(intercepts, slopes)]
     best = int(np.argmin(spread))
     return intercepts[best], slopes[best]
 

@@ -19,12 +19,15 @@ class Moments:
         """Moments of the valid values of a (bands, rows, cols) tile."""
         moments = cls(data.shape[0])
         for band in range(data.shape[0]):
-            values = data[band][valid[band]].astype(np.float64, copy=False)
-            if values.size:
-                mean = values.mean()
-                moments.count[band] = values.size
+            keep = valid[band]
+            count = int(np.count_nonzero(keep))
+            if count:
+                values = data[band]
+                mean = np.sum(values, where=keep, dtype=np.float64) / count
+                deviation = np.subtract(values, mean, dtype=np.float64)
+                moments.count[band] = count
                 moments.mean[band] = mean
-                moments.m2[band] = np.square(values - mean).sum()
+                moments.m2[band] = np.sum(np.square(deviation, out=deviation), where=keep)
         return moments
 
     @classmethod
