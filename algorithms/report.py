@@ -412,11 +412,17 @@ def global_regression_html(result, names, summary, version=""):
 
     if overlaps:
         body.append("<h2>{}</h2>".format(esc(tr("Overlaps"))))
-        rows = ['<tr><th class="l">{}</th><th class="l">{}</th><th>{}</th></tr>'.format(
-            esc(tr("Image")), esc(tr("Image")), esc(tr("Pixel pairs (band 1)")))]
+        rejected = {(first, second): shares
+                    for first, second, shares in details.get("overlap_rejected") or []}
+        rows = ['<tr><th class="l">{}</th><th class="l">{}</th><th>{}</th><th>{}</th></tr>'.format(
+            esc(tr("Image")), esc(tr("Image")), esc(tr("Pixel pairs (band 1)")),
+            esc(tr("Pixels rejected by the robust fit, per band")))]
         for first, second, pairs in overlaps:
-            rows.append('<tr><td class="l">{}</td><td class="l">{}</td><td>{}</td></tr>'.format(
-                esc(first), esc(second), count(pairs)))
+            shares = rejected.get((first, second))
+            shown = ", ".join("{:.1f} %".format(100 * share) for share in shares) if shares \
+                else "&ndash;"
+            rows.append('<tr><td class="l">{}</td><td class="l">{}</td><td>{}</td>'
+                        '<td>{}</td></tr>'.format(esc(first), esc(second), count(pairs), shown))
         body.append("<table>{}</table>".format("".join(rows)))
     body.append(warnings_section(getattr(result, "warnings", None)))
     return html_page(tr("RadioMatch: Global regression report"), subtitle_line(version),

@@ -6,37 +6,37 @@
     <message>
         <location filename="../algorithms/common.py" line="137"/>
         <source>RadioMatch cannot run: the Python module(s) {} cannot be imported.</source>
-        <translation>RadioMatch ne peut pas s&apos;exécuter : le ou les modules Python {} ne peuvent pas être importés.</translation>
+        <translation>RadioMatch ne peut pas s'exécuter : le ou les modules Python {} ne peuvent pas être importés.</translation>
     </message>
     <message>
         <location filename="../algorithms/common.py" line="141"/>
         <source>RadioMatch cannot run: its engine could not be imported.</source>
-        <translation>RadioMatch ne peut pas s&apos;exécuter : son moteur n&apos;a pas pu être importé.</translation>
+        <translation>RadioMatch ne peut pas s'exécuter : son moteur n'a pas pu être importé.</translation>
     </message>
     <message>
         <location filename="../algorithms/common.py" line="144"/>
         <source>RadioMatch needs numpy, rasterio and scipy in the Python that QGIS uses. On Debian or Ubuntu install them with: {}  (python3-numpy comes with them), then restart QGIS. Do not pip-install rasterio into QGIS: its wheels bundle another GDAL.</source>
-        <translation>RadioMatch a besoin de numpy, rasterio et scipy dans le Python qu&apos;utilise QGIS. Sous Debian ou Ubuntu, installez-les avec : {}  (python3-numpy est installé avec eux), puis redémarrez QGIS. N&apos;installez pas rasterio dans QGIS avec pip : ses paquets wheel embarquent un autre GDAL.</translation>
+        <translation>RadioMatch a besoin de numpy, rasterio et scipy dans le Python qu'utilise QGIS. Sous Debian ou Ubuntu, installez-les avec : {}  (python3-numpy est installé avec eux), puis redémarrez QGIS. N'installez pas rasterio dans QGIS avec pip : ses paquets wheel embarquent un autre GDAL.</translation>
     </message>
     <message>
         <location filename="../algorithms/common.py" line="172"/>
         <source>The rasters to normalize (GeoTIFF or any other single-file raster GDAL reads): same CRS and band count, north-up. Their order is the image order of the model. Each image is named after its file name without extension; names must be unique. Layers that are not files (WMS, XYZ, virtual or memory layers) are refused: save them as GeoTIFF first.</source>
-        <translation>Les rasters à normaliser (GeoTIFF ou tout autre raster en un seul fichier lisible par GDAL) : même SCR et même nombre de bandes, orientés nord en haut. Leur ordre est l&apos;ordre des images dans le modèle. Chaque image porte le nom de son fichier sans extension ; les noms doivent être uniques. Les couches qui ne sont pas des fichiers (WMS, XYZ, couches virtuelles ou en mémoire) sont refusées : enregistrez-les d&apos;abord en GeoTIFF.</translation>
+        <translation>Les rasters à normaliser (GeoTIFF ou tout autre raster en un seul fichier lisible par GDAL) : même SCR et même nombre de bandes, orientés nord en haut. Leur ordre est l'ordre des images dans le modèle. Chaque image porte le nom de son fichier sans extension ; les noms doivent être uniques. Les couches qui ne sont pas des fichiers (WMS, XYZ, couches virtuelles ou en mémoire) sont refusées : enregistrez-les d'abord en GeoTIFF.</translation>
     </message>
     <message>
         <location filename="../algorithms/common.py" line="178"/>
         <source>File name of each output, without folder; &lt;code&gt;$&lt;/code&gt; is replaced by the input&apos;s name and &lt;code&gt;.tif&lt;/code&gt; is added. It must contain &lt;code&gt;$&lt;/code&gt; when there are several inputs.</source>
-        <translation>Nom de fichier de chaque sortie, sans dossier ; &lt;code&gt;$&lt;/code&gt; est remplacé par le nom de l&apos;entrée et &lt;code&gt;.tif&lt;/code&gt; est ajouté. Il doit contenir &lt;code&gt;$&lt;/code&gt; quand il y a plusieurs entrées.</translation>
+        <translation>Nom de fichier de chaque sortie, sans dossier ; &lt;code&gt;$&lt;/code&gt; est remplacé par le nom de l'entrée et &lt;code&gt;.tif&lt;/code&gt; est ajouté. Il doit contenir &lt;code&gt;$&lt;/code&gt; quand il y a plusieurs entrées.</translation>
     </message>
     <message>
         <location filename="../algorithms/common.py" line="183"/>
         <source>Folder the corrected GeoTIFFs are written to (created if needed). Existing files of the same name are replaced; an output can never be one of the inputs.</source>
-        <translation>Dossier où sont écrits les GeoTIFF corrigés (créé si nécessaire). Les fichiers existants de même nom sont remplacés ; une sortie ne peut jamais être l&apos;une des entrées.</translation>
+        <translation>Dossier où sont écrits les GeoTIFF corrigés (créé si nécessaire). Les fichiers existants de même nom sont remplacés ; une sortie ne peut jamais être l'une des entrées.</translation>
     </message>
     <message>
         <location filename="../algorithms/common.py" line="187"/>
         <source>The corrected rasters, in input order (connect this output to the next algorithm in a model). They are added to the project when the algorithm finishes.</source>
-        <translation>Les rasters corrigés, dans l&apos;ordre des entrées (reliez cette sortie à l&apos;algorithme suivant dans un modèle). Ils sont ajoutés au projet à la fin de l&apos;algorithme.</translation>
+        <translation>Les rasters corrigés, dans l'ordre des entrées (reliez cette sortie à l'algorithme suivant dans un modèle). Ils sont ajoutés au projet à la fin de l'algorithme.</translation>
     </message>
     <message>
         <location filename="../algorithms/common.py" line="191"/>
@@ -46,17 +46,17 @@
     <message>
         <location filename="../algorithms/common.py" line="197"/>
         <source>&lt;i&gt;Include&lt;/i&gt;: use only pixels whose centre is inside the polygons (e.g. a land area). &lt;i&gt;Exclude&lt;/i&gt;: ignore pixels inside the polygons (e.g. clouds, water).</source>
-        <translation>&lt;i&gt;Inclure&lt;/i&gt; : n&apos;utiliser que les pixels dont le centre est à l&apos;intérieur des polygones (par ex. une zone terrestre). &lt;i&gt;Exclure&lt;/i&gt; : ignorer les pixels à l&apos;intérieur des polygones (par ex. nuages, eau).</translation>
+        <translation>&lt;i&gt;Inclure&lt;/i&gt; : n'utiliser que les pixels dont le centre est à l'intérieur des polygones (par ex. une zone terrestre). &lt;i&gt;Exclure&lt;/i&gt; : ignorer les pixels à l'intérieur des polygones (par ex. nuages, eau).</translation>
     </message>
     <message>
         <location filename="../algorithms/common.py" line="201"/>
         <source>Optional field of the mask layer: a polygon then applies only to the image whose name equals the field value or is one entry of a comma- or semicolon-separated list in it (e.g. &apos;tile_1, tile_2&apos;). Empty: every polygon applies to every image.</source>
-        <translation>Champ facultatif de la couche de masque : un polygone ne s&apos;applique alors qu&apos;à l&apos;image dont le nom est égal à la valeur du champ ou figure dans une liste séparée par des virgules ou des points-virgules (par ex. &apos;tile_1, tile_2&apos;). Vide : chaque polygone s&apos;applique à chaque image.</translation>
+        <translation>Champ facultatif de la couche de masque : un polygone ne s'applique alors qu'à l'image dont le nom est égal à la valeur du champ ou figure dans une liste séparée par des virgules ou des points-virgules (par ex. 'tile_1, tile_2'). Vide : chaque polygone s'applique à chaque image.</translation>
     </message>
     <message>
         <location filename="../algorithms/common.py" line="206"/>
         <source>Data type of the outputs. &lt;i&gt;Same as input&lt;/i&gt; keeps each input&apos;s type. Integer outputs are rounded and clipped to the type&apos;s range.</source>
-        <translation>Type de données des sorties. &lt;i&gt;Identique à l&apos;entrée&lt;/i&gt; conserve le type de chaque entrée. Les sorties entières sont arrondies et écrêtées à l&apos;intervalle du type.</translation>
+        <translation>Type de données des sorties. &lt;i&gt;Identique à l'entrée&lt;/i&gt; conserve le type de chaque entrée. Les sorties entières sont arrondies et écrêtées à l'intervalle du type.</translation>
     </message>
     <message>
         <location filename="../algorithms/common.py" line="210"/>
@@ -81,22 +81,22 @@
     <message>
         <location filename="../algorithms/common.py" line="223"/>
         <source>Number of threads processing different images at the same time. 0: one image after the other; -1: one thread per CPU core. Results do not depend on it.</source>
-        <translation>Nombre de fils d&apos;exécution traitant des images différentes en même temps. 0 : une image après l&apos;autre ; -1 : un fil par cœur de processeur. Les résultats n&apos;en dépendent pas.</translation>
+        <translation>Nombre de fils d'exécution traitant des images différentes en même temps. 0 : une image après l'autre ; -1 : un fil par cœur de processeur. Les résultats n'en dépendent pas.</translation>
     </message>
     <message>
         <location filename="../algorithms/common.py" line="227"/>
         <source>Number of threads processing tiles of the same image at the same time. 0: one tile after the other; -1: one thread per CPU core. Results do not depend on it.</source>
-        <translation>Nombre de fils d&apos;exécution traitant des tuiles d&apos;une même image en même temps. 0 : une tuile après l&apos;autre ; -1 : un fil par cœur de processeur. Les résultats n&apos;en dépendent pas.</translation>
+        <translation>Nombre de fils d'exécution traitant des tuiles d'une même image en même temps. 0 : une tuile après l'autre ; -1 : un fil par cœur de processeur. Les résultats n'en dépendent pas.</translation>
     </message>
     <message>
         <location filename="../algorithms/common.py" line="231"/>
         <source>Tile size in pixels used to read and write the images (square tiles). Empty or 0: automatic (the file&apos;s own block size, about 512). Memory use grows with it; results do not depend on it.</source>
-        <translation>Taille en pixels des tuiles utilisées pour lire et écrire les images (tuiles carrées). Vide ou 0 : automatique (la taille de bloc du fichier, environ 512). La mémoire utilisée augmente avec elle ; les résultats n&apos;en dépendent pas.</translation>
+        <translation>Taille en pixels des tuiles utilisées pour lire et écrire les images (tuiles carrées). Vide ou 0 : automatique (la taille de bloc du fichier, environ 512). La mémoire utilisée augmente avec elle ; les résultats n'en dépendent pas.</translation>
     </message>
     <message>
         <location filename="../algorithms/common.py" line="236"/>
         <source>Optional HTML file receiving a report of the run with charts (one self-contained file, opened from the Results Viewer). Empty: no report.</source>
-        <translation>Fichier HTML facultatif recevant un rapport de l&apos;exécution avec des graphiques (un seul fichier autonome, ouvert depuis la visionneuse de résultats). Vide : pas de rapport.</translation>
+        <translation>Fichier HTML facultatif recevant un rapport de l'exécution avec des graphiques (un seul fichier autonome, ouvert depuis la visionneuse de résultats). Vide : pas de rapport.</translation>
     </message>
     <message>
         <location filename="../algorithms/common.py" line="404"/>
@@ -111,7 +111,7 @@
     <message>
         <location filename="../algorithms/common.py" line="414"/>
         <source>The corrected rasters were written, but the report {} could not be ({}).</source>
-        <translation>Les rasters corrigés ont été écrits, mais le rapport {} n&apos;a pas pu l&apos;être ({}).</translation>
+        <translation>Les rasters corrigés ont été écrits, mais le rapport {} n'a pas pu l'être ({}).</translation>
     </message>
     <message>
         <location filename="../algorithms/common.py" line="417"/>
@@ -126,32 +126,32 @@
     <message>
         <location filename="../algorithms/common.py" line="453"/>
         <source>Cannot read {} as a raster: GDAL cannot open it (not a raster file, or damaged).</source>
-        <translation>Impossible de lire {} comme raster : GDAL ne peut pas l&apos;ouvrir (ce n&apos;est pas un fichier raster, ou il est endommagé).</translation>
+        <translation>Impossible de lire {} comme raster : GDAL ne peut pas l'ouvrir (ce n'est pas un fichier raster, ou il est endommagé).</translation>
     </message>
     <message>
         <location filename="../algorithms/common.py" line="464"/>
         <source>Layer &apos;{}&apos; ({}) is not a raster layer.</source>
-        <translation>La couche &apos;{}&apos; ({}) n&apos;est pas une couche raster.</translation>
+        <translation>La couche '{}' ({}) n'est pas une couche raster.</translation>
     </message>
     <message>
         <location filename="../algorithms/common.py" line="469"/>
         <source>Layer &apos;{}&apos; is not a file-based raster (data provider &apos;{}&apos;); RadioMatch reads raster files only. Save the layer as a GeoTIFF first (right-click &gt; Export &gt; Save As...).</source>
-        <translation>La couche &apos;{}&apos; n&apos;est pas un raster fondé sur un fichier (fournisseur de données &apos;{}&apos;) ; RadioMatch ne lit que des fichiers raster. Enregistrez d&apos;abord la couche en GeoTIFF (clic droit &gt; Exporter &gt; Enregistrer sous...).</translation>
+        <translation>La couche '{}' n'est pas un raster fondé sur un fichier (fournisseur de données '{}') ; RadioMatch ne lit que des fichiers raster. Enregistrez d'abord la couche en GeoTIFF (clic droit &gt; Exporter &gt; Enregistrer sous...).</translation>
     </message>
     <message>
         <location filename="../algorithms/common.py" line="483"/>
         <source>Layer &apos;{}&apos; is read through a GDAL virtual file system ({}); RadioMatch reads plain raster files only. Extract or save the layer as a GeoTIFF first.</source>
-        <translation>La couche &apos;{}&apos; est lue à travers un système de fichiers virtuel de GDAL ({}) ; RadioMatch ne lit que des fichiers raster ordinaires. Extrayez ou enregistrez d&apos;abord la couche en GeoTIFF.</translation>
+        <translation>La couche '{}' est lue à travers un système de fichiers virtuel de GDAL ({}) ; RadioMatch ne lit que des fichiers raster ordinaires. Extrayez ou enregistrez d'abord la couche en GeoTIFF.</translation>
     </message>
     <message>
         <location filename="../algorithms/common.py" line="488"/>
         <source>Layer &apos;{}&apos; is not a single raster file ({}); RadioMatch reads raster files only. Save the layer as a GeoTIFF first.</source>
-        <translation>La couche &apos;{}&apos; n&apos;est pas un fichier raster unique ({}) ; RadioMatch ne lit que des fichiers raster. Enregistrez d&apos;abord la couche en GeoTIFF.</translation>
+        <translation>La couche '{}' n'est pas un fichier raster unique ({}) ; RadioMatch ne lit que des fichiers raster. Enregistrez d'abord la couche en GeoTIFF.</translation>
     </message>
     <message>
         <location filename="../algorithms/common.py" line="492"/>
         <source>Layer &apos;{}&apos; is the sub-layer &apos;{}&apos; of {}; RadioMatch reads whole raster files. Save the layer as a GeoTIFF first.</source>
-        <translation>La couche &apos;{}&apos; est la sous-couche &apos;{}&apos; de {} ; RadioMatch lit des fichiers raster entiers. Enregistrez d&apos;abord la couche en GeoTIFF.</translation>
+        <translation>La couche '{}' est la sous-couche '{}' de {} ; RadioMatch lit des fichiers raster entiers. Enregistrez d'abord la couche en GeoTIFF.</translation>
     </message>
     <message>
         <location filename="../algorithms/common.py" line="544"/>
@@ -161,17 +161,17 @@
     <message>
         <location filename="../algorithms/common.py" line="551"/>
         <source>Output file name &apos;{}&apos; ({}) must be a file name, not a path; choose the folder with {}.</source>
-        <translation>Le nom de fichier de sortie &apos;{}&apos; ({}) doit être un nom de fichier, pas un chemin ; choisissez le dossier avec {}.</translation>
+        <translation>Le nom de fichier de sortie '{}' ({}) doit être un nom de fichier, pas un chemin ; choisissez le dossier avec {}.</translation>
     </message>
     <message>
         <location filename="../algorithms/common.py" line="555"/>
         <source>Output file name &apos;{}&apos; ({}) has no $: with {} inputs every output would get the same name. Use $ for the input name, e.g. &apos;{}&apos;.</source>
-        <translation>Le nom de fichier de sortie &apos;{}&apos; ({}) ne contient pas $ : avec {} entrées, toutes les sorties auraient le même nom. Utilisez $ pour le nom de l&apos;entrée, par ex. &apos;{}&apos;.</translation>
+        <translation>Le nom de fichier de sortie '{}' ({}) ne contient pas $ : avec {} entrées, toutes les sorties auraient le même nom. Utilisez $ pour le nom de l'entrée, par ex. '{}'.</translation>
     </message>
     <message>
         <location filename="../algorithms/common.py" line="586"/>
         <source>The mask layer has no CRS; its coordinates are taken to be in the rasters&apos; CRS.</source>
-        <translation>La couche de masque n&apos;a pas de SCR ; ses coordonnées sont considérées comme étant dans le SCR des rasters.</translation>
+        <translation>La couche de masque n'a pas de SCR ; ses coordonnées sont considérées comme étant dans le SCR des rasters.</translation>
     </message>
     <message>
         <location filename="../algorithms/common.py" line="741"/>
@@ -181,27 +181,27 @@
     <message>
         <location filename="../algorithms/common.py" line="606"/>
         <source>Mask feature {} cannot be transformed to the rasters&apos; CRS ({}).</source>
-        <translation>L&apos;entité de masque {} ne peut pas être transformée dans le SCR des rasters ({}).</translation>
+        <translation>L'entité de masque {} ne peut pas être transformée dans le SCR des rasters ({}).</translation>
     </message>
     <message>
         <location filename="../algorithms/common.py" line="648"/>
         <source>The first input raster has no CRS, so the polygon mask cannot be placed on it.</source>
-        <translation>Le premier raster en entrée n&apos;a pas de SCR, le masque de polygones ne peut donc pas y être placé.</translation>
+        <translation>Le premier raster en entrée n'a pas de SCR, le masque de polygones ne peut donc pas y être placé.</translation>
     </message>
     <message>
         <location filename="../algorithms/common.py" line="651"/>
         <source>Polygon mask: {} polygon(s), mode &apos;{}&apos;{}.</source>
-        <translation>Masque de polygones : {} polygone(s), mode &apos;{}&apos;{}.</translation>
+        <translation>Masque de polygones : {} polygone(s), mode '{}'{}.</translation>
     </message>
     <message>
         <location filename="../algorithms/common.py" line="651"/>
         <source>, matched to images by field &apos;{}&apos;</source>
-        <translation>, associés aux images par le champ &apos;{}&apos;</translation>
+        <translation>, associés aux images par le champ '{}'</translation>
     </message>
     <message>
         <location filename="../algorithms/common.py" line="732"/>
         <source>This RadioMatch installation has no &apos;{}&apos; engine; reinstall the plugin.</source>
-        <translation>Cette installation de RadioMatch n&apos;a pas de moteur &apos;{}&apos; ; réinstallez l&apos;extension.</translation>
+        <translation>Cette installation de RadioMatch n'a pas de moteur '{}' ; réinstallez l'extension.</translation>
     </message>
     <message>
         <location filename="../algorithms/common.py" line="741"/>
@@ -244,12 +244,12 @@
         <translation>après</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="579"/>
+        <location filename="../algorithms/report.py" line="585"/>
         <source>Images</source>
         <translation>Images</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="579"/>
+        <location filename="../algorithms/report.py" line="585"/>
         <source>Bands</source>
         <translation>Bandes</translation>
     </message>
@@ -266,12 +266,12 @@
     <message>
         <location filename="../algorithms/report.py" line="346"/>
         <source>Each rectangle is an image footprint, coloured by overlap group; a line joins two overlapping images and is wider for more overlap pixels (dashed: no valid pixel in common). Images outlined in dashed red were left unchanged (scale 1, offset 0) or form a group of their own.</source>
-        <translation>Chaque rectangle est l&apos;emprise d&apos;une image, colorée selon son groupe de recouvrement ; un trait relie deux images qui se recouvrent, d&apos;autant plus épais que le recouvrement compte de pixels (en pointillé : aucun pixel valide en commun). Les images bordées de rouge en pointillé sont restées inchangées (échelle 1, décalage 0) ou forment un groupe à elles seules.</translation>
+        <translation>Chaque rectangle est l'emprise d'une image, colorée selon son groupe de recouvrement ; un trait relie deux images qui se recouvrent, d'autant plus épais que le recouvrement compte de pixels (en pointillé : aucun pixel valide en commun). Les images bordées de rouge en pointillé sont restées inchangées (échelle 1, décalage 0) ou forment un groupe à elles seules.</translation>
     </message>
     <message>
         <location filename="../algorithms/report.py" line="355"/>
         <source>{}: left at identity (scale 1, offset 0).</source>
-        <translation>{} : laissée à l&apos;identité (échelle 1, décalage 0).</translation>
+        <translation>{} : laissée à l'identité (échelle 1, décalage 0).</translation>
     </message>
     <message>
         <location filename="../algorithms/report.py" line="357"/>
@@ -294,14 +294,14 @@
         <translation>Moyenne de chaque image avant (cercle gris) et après (point bleu) la correction, un graphique par bande. Des images équilibrées finissent proches les unes des autres.</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="612"/>
+        <location filename="../algorithms/report.py" line="618"/>
         <source>Band {}</source>
         <translation>Bande {}</translation>
     </message>
     <message>
         <location filename="../algorithms/report.py" line="376"/>
         <source>The engine did not return the image statistics; only the scales and offsets are shown.</source>
-        <translation>Le moteur n&apos;a pas renvoyé les statistiques des images ; seuls les échelles et les décalages sont affichés.</translation>
+        <translation>Le moteur n'a pas renvoyé les statistiques des images ; seuls les échelles et les décalages sont affichés.</translation>
     </message>
     <message>
         <location filename="../algorithms/report.py" line="380"/>
@@ -309,7 +309,7 @@
         <translation>Statistiques et corrections</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="593"/>
+        <location filename="../algorithms/report.py" line="599"/>
         <source>Image</source>
         <translation>Image</translation>
     </message>
@@ -369,112 +369,112 @@
         <translation>Recouvrements</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="415"/>
+        <location filename="../algorithms/report.py" line="417"/>
         <source>Pixel pairs (band 1)</source>
         <translation>Paires de pixels (bande 1)</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="579"/>
+        <location filename="../algorithms/report.py" line="585"/>
         <source>Grid extent (left, bottom, right, top)</source>
         <translation>Emprise de la grille (gauche, bas, droite, haut)</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="579"/>
+        <location filename="../algorithms/report.py" line="585"/>
         <source>Gamma shift</source>
         <translation>Décalage gamma</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="587"/>
+        <location filename="../algorithms/report.py" line="593"/>
         <source>Pixels left unchanged or clipped</source>
         <translation>Pixels laissés inchangés ou écrêtés</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="588"/>
+        <location filename="../algorithms/report.py" line="594"/>
         <source>Per output: valid pixels without both a reference and a local block mean nearby (left unchanged), pixels whose local mean made the correction undefined (left unchanged), values outside the output data type&apos;s range (clipped) and valid values equal to nodata (moved to the nearest other value).</source>
-        <translation>Pour chaque sortie : pixels valides sans moyenne de bloc de référence et locale à proximité (laissés inchangés), pixels dont la moyenne locale rendait la correction indéfinie (laissés inchangés), valeurs hors de l&apos;intervalle du type de données de sortie (écrêtées) et valeurs valides égales à nodata (déplacées vers la valeur la plus proche).</translation>
+        <translation>Pour chaque sortie : pixels valides sans moyenne de bloc de référence et locale à proximité (laissés inchangés), pixels dont la moyenne locale rendait la correction indéfinie (laissés inchangés), valeurs hors de l'intervalle du type de données de sortie (écrêtées) et valeurs valides égales à nodata (déplacées vers la valeur la plus proche).</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="593"/>
+        <location filename="../algorithms/report.py" line="599"/>
         <source>Output</source>
         <translation>Sortie</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="593"/>
+        <location filename="../algorithms/report.py" line="599"/>
         <source>Unchanged (no block mean)</source>
         <translation>Inchangés (pas de moyenne de bloc)</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="594"/>
+        <location filename="../algorithms/report.py" line="600"/>
         <source>Unchanged (guarded)</source>
         <translation>Inchangés (protégés)</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="594"/>
+        <location filename="../algorithms/report.py" line="600"/>
         <source>Clipped</source>
         <translation>Écrêtés</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="594"/>
+        <location filename="../algorithms/report.py" line="600"/>
         <source>Moved off nodata</source>
         <translation>Déplacés hors de nodata</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="607"/>
+        <location filename="../algorithms/report.py" line="613"/>
         <source>The engine did not return the block maps; no thumbnails can be drawn.</source>
-        <translation>Le moteur n&apos;a pas renvoyé les cartes de blocs ; aucune vignette ne peut être dessinée.</translation>
+        <translation>Le moteur n'a pas renvoyé les cartes de blocs ; aucune vignette ne peut être dessinée.</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="617"/>
+        <location filename="../algorithms/report.py" line="623"/>
         <source>Block means: reference and local maps</source>
         <translation>Moyennes des blocs : cartes de référence et locales</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="618"/>
+        <location filename="../algorithms/report.py" line="624"/>
         <source>One cell per block, same colour scale for all maps of the band; hatched: no value. The dashed rectangle is the image&apos;s footprint.</source>
-        <translation>Une cellule par bloc, même échelle de couleurs pour toutes les cartes de la bande ; hachuré : pas de valeur. Le rectangle en pointillé est l&apos;emprise de l&apos;image.</translation>
+        <translation>Une cellule par bloc, même échelle de couleurs pour toutes les cartes de la bande ; hachuré : pas de valeur. Le rectangle en pointillé est l'emprise de l'image.</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="621"/>
+        <location filename="../algorithms/report.py" line="627"/>
         <source>Reference</source>
         <translation>Référence</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="627"/>
+        <location filename="../algorithms/report.py" line="633"/>
         <source>block mean</source>
         <translation>moyenne du bloc</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="638"/>
+        <location filename="../algorithms/report.py" line="644"/>
         <source>Gamma per block</source>
         <translation>Gamma par bloc</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="638"/>
+        <location filename="../algorithms/report.py" line="644"/>
         <source>Linear gain per block</source>
         <translation>Gain linéaire par bloc</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="640"/>
+        <location filename="../algorithms/report.py" line="646"/>
         <source>The exponent applied at each block centre (1: unchanged; above 1 brightens, below 1 darkens). Pixels between block centres get interpolated means.</source>
-        <translation>L&apos;exposant appliqué au centre de chaque bloc (1 : inchangé ; au-dessus de 1 éclaircit, en dessous de 1 assombrit). Les pixels entre les centres des blocs reçoivent des moyennes interpolées.</translation>
+        <translation>L'exposant appliqué au centre de chaque bloc (1 : inchangé ; au-dessus de 1 éclaircit, en dessous de 1 assombrit). Les pixels entre les centres des blocs reçoivent des moyennes interpolées.</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="640"/>
+        <location filename="../algorithms/report.py" line="646"/>
         <source>The factor applied at each block centre (1: unchanged). Pixels between block centres get interpolated means.</source>
         <translation>Le facteur appliqué au centre de chaque bloc (1 : inchangé). Les pixels entre les centres des blocs reçoivent des moyennes interpolées.</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="650"/>
+        <location filename="../algorithms/report.py" line="656"/>
         <source>gamma</source>
         <translation>gamma</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="650"/>
+        <location filename="../algorithms/report.py" line="656"/>
         <source>gain</source>
         <translation>gain</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="653"/>
+        <location filename="../algorithms/report.py" line="659"/>
         <source>Only the first {} images are shown.</source>
         <translation>Seules les {} premières images sont affichées.</translation>
     </message>
@@ -486,22 +486,27 @@
     <message>
         <location filename="../algorithms/report.py" line="381"/>
         <source>Mean and standard deviation of the valid pixels (inside the polygon mask, if any) before the correction, and after it as given by scale times value plus offset (before the outputs are rounded and clipped to their data type).</source>
-        <translation>Moyenne et écart type des pixels valides (à l&apos;intérieur du masque de polygones, s&apos;il y en a un) avant la correction, et après celle-ci, tels que donnés par échelle fois valeur plus décalage (avant que les sorties soient arrondies et écrêtées à leur type de données).</translation>
+        <translation>Moyenne et écart type des pixels valides (à l'intérieur du masque de polygones, s'il y en a un) avant la correction, et après celle-ci, tels que donnés par échelle fois valeur plus décalage (avant que les sorties soient arrondies et écrêtées à leur type de données).</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="422"/>
+        <location filename="../algorithms/report.py" line="428"/>
         <source>RadioMatch: Global regression report</source>
         <translation>RadioMatch : rapport de la régression globale</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="579"/>
+        <location filename="../algorithms/report.py" line="585"/>
         <source>Block grid (rows x columns)</source>
         <translation>Grille de blocs (lignes x colonnes)</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="656"/>
+        <location filename="../algorithms/report.py" line="662"/>
         <source>RadioMatch: Local block adjustment report</source>
-        <translation>RadioMatch : rapport de l&apos;ajustement local par blocs</translation>
+        <translation>RadioMatch : rapport de l'ajustement local par blocs</translation>
+    </message>
+    <message>
+        <location filename="../algorithms/report.py" line="417"/>
+        <source>Pixels rejected by the robust fit, per band</source>
+        <translation>Pixels rejetés par l&apos;ajustement robuste, par bande</translation>
     </message>
 </context>
 <context>
@@ -554,12 +559,12 @@
     <message>
         <location filename="../algorithms/global_regression.py" line="89"/>
         <source>Load statistics from an adjustments file</source>
-        <translation>Charger les statistiques d&apos;un fichier d&apos;ajustements</translation>
+        <translation>Charger les statistiques d'un fichier d'ajustements</translation>
     </message>
     <message>
         <location filename="../algorithms/global_regression.py" line="93"/>
         <source>Adjustments file</source>
-        <translation>Fichier d&apos;ajustements</translation>
+        <translation>Fichier d'ajustements</translation>
     </message>
     <message>
         <location filename="../algorithms/global_regression.py" line="93"/>
@@ -569,7 +574,7 @@
     <message>
         <location filename="../algorithms/global_regression.py" line="99"/>
         <source>&lt;p&gt;Global regression makes overlapping rasters radiometrically consistent. For every band it solves one &lt;i&gt;scale&lt;/i&gt; and &lt;i&gt;offset&lt;/i&gt; per image by least squares, so that the mean and standard deviation of each image match those of its neighbours in their overlaps, while the whole set keeps its overall radiometry. Each input gets a corrected GeoTIFF (&lt;code&gt;scale &amp;times; value + offset&lt;/code&gt;). Images that share no overlap with the others are solved as separate groups (with a warning). Run &lt;i&gt;Local block adjustment&lt;/i&gt; on the outputs to remove local differences.&lt;/p&gt;&lt;p&gt;Lists in qgis_process are given by repeating the parameter; enums take their index.&lt;/p&gt;</source>
-        <translation>&lt;p&gt;La régression globale rend des rasters qui se recouvrent radiométriquement cohérents. Pour chaque bande, elle calcule par moindres carrés une &lt;i&gt;échelle&lt;/i&gt; et un &lt;i&gt;décalage&lt;/i&gt; par image, de sorte que la moyenne et l&apos;écart type de chaque image correspondent à ceux de ses voisines dans leurs recouvrements, tandis que l&apos;ensemble garde sa radiométrie globale. Chaque entrée donne un GeoTIFF corrigé (&lt;code&gt;échelle &amp;times; valeur + décalage&lt;/code&gt;). Les images qui ne recouvrent aucune autre sont traitées en groupes séparés (avec un avertissement). Lancez &lt;i&gt;Ajustement local par blocs&lt;/i&gt; sur les sorties pour supprimer les différences locales.&lt;/p&gt;&lt;p&gt;Dans qgis_process, les listes se donnent en répétant le paramètre ; les énumérations prennent leur indice.&lt;/p&gt;</translation>
+        <translation>&lt;p&gt;La régression globale rend des rasters qui se recouvrent radiométriquement cohérents. Pour chaque bande, elle calcule par moindres carrés une &lt;i&gt;échelle&lt;/i&gt; et un &lt;i&gt;décalage&lt;/i&gt; par image, de sorte que la moyenne et l'écart type de chaque image correspondent à ceux de ses voisines dans leurs recouvrements, tandis que l'ensemble garde sa radiométrie globale. Chaque entrée donne un GeoTIFF corrigé (&lt;code&gt;échelle &amp;times; valeur + décalage&lt;/code&gt;). Les images qui ne recouvrent aucune autre sont traitées en groupes séparés (avec un avertissement). Lancez &lt;i&gt;Ajustement local par blocs&lt;/i&gt; sur les sorties pour supprimer les différences locales.&lt;/p&gt;&lt;p&gt;Dans qgis_process, les listes se donnent en répétant le paramètre ; les énumérations prennent leur indice.&lt;/p&gt;</translation>
     </message>
     <message>
         <location filename="../algorithms/global_regression.py" line="117"/>
@@ -584,7 +589,7 @@
     <message>
         <location filename="../algorithms/global_regression.py" line="117"/>
         <source>Weight of the overlap-mean equations relative to the anchoring equations (default 1; the least-squares weight is its square).</source>
-        <translation>Poids des équations des moyennes des recouvrements par rapport aux équations d&apos;ancrage (1 par défaut ; le poids dans les moindres carrés est son carré).</translation>
+        <translation>Poids des équations des moyennes des recouvrements par rapport aux équations d'ancrage (1 par défaut ; le poids dans les moindres carrés est son carré).</translation>
     </message>
     <message>
         <location filename="../algorithms/global_regression.py" line="117"/>
@@ -599,7 +604,7 @@
     <message>
         <location filename="../algorithms/global_regression.py" line="117"/>
         <source>Optional adjustments JSON from an earlier run: its stored statistics are reused (images not among the inputs still constrain the model) and the model is solved again.</source>
-        <translation>Fichier JSON d&apos;ajustements facultatif d&apos;une exécution précédente : ses statistiques enregistrées sont réutilisées (les images qui ne sont pas parmi les entrées contraignent toujours le modèle) et le modèle est résolu à nouveau.</translation>
+        <translation>Fichier JSON d'ajustements facultatif d'une exécution précédente : ses statistiques enregistrées sont réutilisées (les images qui ne sont pas parmi les entrées contraignent toujours le modèle) et le modèle est résolu à nouveau.</translation>
     </message>
     <message>
         <location filename="../algorithms/global_regression.py" line="187"/>
@@ -669,7 +674,7 @@
     <message>
         <location filename="../algorithms/global_regression.py" line="117"/>
         <source>&lt;i&gt;Robust&lt;/i&gt; (default): in each overlap, only the pixel pairs that follow the two images&apos; dominant radiometric relation enter the statistics, so a cloud, a shadow or a change present in one image only does not bias the result. &lt;i&gt;All pixels&lt;/i&gt;: every valid pair counts, exactly as spectralmatch; use it for clean overlaps when you need the reference&apos;s numbers.</source>
-        <translation>&lt;i&gt;Robustes&lt;/i&gt; (par défaut) : dans chaque recouvrement, seules les paires de pixels qui suivent la relation radiométrique dominante entre les deux images entrent dans les statistiques, si bien qu&apos;un nuage, une ombre ou un changement présent dans une seule image ne fausse pas le résultat. &lt;i&gt;Tous les pixels&lt;/i&gt; : chaque paire valide compte, exactement comme dans spectralmatch ; à utiliser pour des recouvrements propres quand vous avez besoin des valeurs de la référence.</translation>
+        <translation>&lt;i&gt;Robustes&lt;/i&gt; (par défaut) : dans chaque recouvrement, seules les paires de pixels qui suivent la relation radiométrique dominante entre les deux images entrent dans les statistiques, si bien qu'un nuage, une ombre ou un changement présent dans une seule image ne fausse pas le résultat. &lt;i&gt;Tous les pixels&lt;/i&gt; : chaque paire valide compte, exactement comme dans spectralmatch ; à utiliser pour des recouvrements propres quand vous avez besoin des valeurs de la référence.</translation>
     </message>
 </context>
 <context>
@@ -682,7 +687,7 @@
     <message>
         <location filename="../algorithms/local_block_adjustment.py" line="73"/>
         <source>Removes local radiometric differences between overlapping rasters with block-mean maps.</source>
-        <translation>Supprime les différences radiométriques locales entre des rasters qui se recouvrent à l&apos;aide de cartes de moyennes par blocs.</translation>
+        <translation>Supprime les différences radiométriques locales entre des rasters qui se recouvrent à l'aide de cartes de moyennes par blocs.</translation>
     </message>
     <message>
         <location filename="../algorithms/local_block_adjustment.py" line="78"/>
@@ -777,17 +782,17 @@
     <message>
         <location filename="../algorithms/local_block_adjustment.py" line="137"/>
         <source>&lt;p&gt;Local block adjustment removes the local radiometric differences that remain between overlapping rasters, typically after &lt;i&gt;Global regression&lt;/i&gt; (chain Global regression&apos;s corrected rasters into this algorithm&apos;s input). The union of the images is divided into a grid of blocks; each image gets a map of its block means (the &lt;i&gt;local&lt;/i&gt; map) and the &lt;i&gt;reference&lt;/i&gt; map is their average. Both maps are interpolated bilinearly to every pixel and each pixel is corrected toward the reference (gamma or linear). Blocks are coarser than overlaps, so adjacent images sharing a block are corrected even where they do not overlap.&lt;/p&gt;&lt;p&gt;Lists in qgis_process are given by repeating the parameter; enums take their index.&lt;/p&gt;</source>
-        <translation>&lt;p&gt;L&apos;ajustement local par blocs supprime les différences radiométriques locales qui subsistent entre des rasters qui se recouvrent, typiquement après la &lt;i&gt;Régression globale&lt;/i&gt; (enchaînez les rasters corrigés de la régression globale sur l&apos;entrée de cet algorithme). L&apos;union des images est divisée en une grille de blocs ; chaque image reçoit une carte de ses moyennes par bloc (la carte &lt;i&gt;locale&lt;/i&gt;) et la carte de &lt;i&gt;référence&lt;/i&gt; est leur moyenne. Les deux cartes sont interpolées bilinéairement en chaque pixel et chaque pixel est corrigé vers la référence (gamma ou linéaire). Les blocs sont plus grossiers que les recouvrements, si bien que des images voisines partageant un bloc sont corrigées même là où elles ne se recouvrent pas.&lt;/p&gt;&lt;p&gt;Dans qgis_process, les listes se donnent en répétant le paramètre ; les énumérations prennent leur indice.&lt;/p&gt;</translation>
+        <translation>&lt;p&gt;L'ajustement local par blocs supprime les différences radiométriques locales qui subsistent entre des rasters qui se recouvrent, typiquement après la &lt;i&gt;Régression globale&lt;/i&gt; (enchaînez les rasters corrigés de la régression globale sur l'entrée de cet algorithme). L'union des images est divisée en une grille de blocs ; chaque image reçoit une carte de ses moyennes par bloc (la carte &lt;i&gt;locale&lt;/i&gt;) et la carte de &lt;i&gt;référence&lt;/i&gt; est leur moyenne. Les deux cartes sont interpolées bilinéairement en chaque pixel et chaque pixel est corrigé vers la référence (gamma ou linéaire). Les blocs sont plus grossiers que les recouvrements, si bien que des images voisines partageant un bloc sont corrigées même là où elles ne se recouvrent pas.&lt;/p&gt;&lt;p&gt;Dans qgis_process, les listes se donnent en répétant le paramètre ; les énumérations prennent leur indice.&lt;/p&gt;</translation>
     </message>
     <message>
         <location filename="../algorithms/local_block_adjustment.py" line="156"/>
         <source>How the block grid is chosen: a target number of blocks per image (NUMBER_OF_BLOCKS, spread over the whole extent in proportion to its shape), an explicit grid of BLOCK_ROWS by BLOCK_COLS, or a square grid sized from the coefficient of variation of the images&apos; first band (10 x 10 at CV = 0.36, finer for more varied images). Ignored when block maps are loaded.</source>
-        <translation>Façon de choisir la grille de blocs : un nombre cible de blocs par image (NUMBER_OF_BLOCKS, répartis sur toute l&apos;emprise selon sa forme), une grille explicite de BLOCK_ROWS par BLOCK_COLS, ou une grille carrée dimensionnée d&apos;après le coefficient de variation de la première bande des images (10 x 10 pour CV = 0,36, plus fine pour des images plus variées). Ignoré quand des cartes de blocs sont chargées.</translation>
+        <translation>Façon de choisir la grille de blocs : un nombre cible de blocs par image (NUMBER_OF_BLOCKS, répartis sur toute l'emprise selon sa forme), une grille explicite de BLOCK_ROWS par BLOCK_COLS, ou une grille carrée dimensionnée d'après le coefficient de variation de la première bande des images (10 x 10 pour CV = 0,36, plus fine pour des images plus variées). Ignoré quand des cartes de blocs sont chargées.</translation>
     </message>
     <message>
         <location filename="../algorithms/local_block_adjustment.py" line="156"/>
         <source>Target number of blocks per input image (block grid rule 0). The grid covers the union of all images, so it has at most this number times the number of images blocks.</source>
-        <translation>Nombre cible de blocs par image en entrée (règle de grille 0). La grille couvre l&apos;union de toutes les images, elle a donc au plus ce nombre multiplié par le nombre d&apos;images de blocs.</translation>
+        <translation>Nombre cible de blocs par image en entrée (règle de grille 0). La grille couvre l'union de toutes les images, elle a donc au plus ce nombre multiplié par le nombre d'images de blocs.</translation>
     </message>
     <message>
         <location filename="../algorithms/local_block_adjustment.py" line="156"/>
@@ -817,7 +822,7 @@
     <message>
         <location filename="../algorithms/local_block_adjustment.py" line="156"/>
         <source>Optional extent of the block grid (xmin, xmax, ymin, ymax), in the rasters&apos; CRS unless a CRS is given. Empty: the union of the inputs. When block maps are loaded it must match their extent.</source>
-        <translation>Emprise facultative de la grille de blocs (xmin, xmax, ymin, ymax), dans le SCR des rasters sauf si un SCR est indiqué. Vide : l&apos;union des entrées. Quand des cartes de blocs sont chargées, elle doit correspondre à leur emprise.</translation>
+        <translation>Emprise facultative de la grille de blocs (xmin, xmax, ymin, ymax), dans le SCR des rasters sauf si un SCR est indiqué. Vide : l'union des entrées. Quand des cartes de blocs sont chargées, elle doit correspondre à leur emprise.</translation>
     </message>
     <message>
         <location filename="../algorithms/local_block_adjustment.py" line="156"/>
@@ -827,17 +832,17 @@
     <message>
         <location filename="../algorithms/local_block_adjustment.py" line="156"/>
         <source>Optional local block maps saved by an earlier run (&lt;code&gt;&amp;lt;name&amp;gt;_block_map.tif&lt;/code&gt;); a map is used for the input whose name matches. Inputs without a map get one computed on the loaded grid.</source>
-        <translation>Cartes de blocs locales facultatives enregistrées par une exécution précédente (&lt;code&gt;&amp;lt;nom&amp;gt;_block_map.tif&lt;/code&gt;) ; une carte est utilisée pour l&apos;entrée dont le nom correspond. Les entrées sans carte en reçoivent une calculée sur la grille chargée.</translation>
+        <translation>Cartes de blocs locales facultatives enregistrées par une exécution précédente (&lt;code&gt;&amp;lt;nom&amp;gt;_block_map.tif&lt;/code&gt;) ; une carte est utilisée pour l'entrée dont le nom correspond. Les entrées sans carte en reçoivent une calculée sur la grille chargée.</translation>
     </message>
     <message>
         <location filename="../algorithms/local_block_adjustment.py" line="156"/>
         <source>Optional folder receiving the block maps as GeoTIFFs (one pixel per block, NaN where a block has no value): &lt;code&gt;reference_block_map.tif&lt;/code&gt; and &lt;code&gt;&amp;lt;name&amp;gt;_block_map.tif&lt;/code&gt; per image.</source>
-        <translation>Dossier facultatif recevant les cartes de blocs en GeoTIFF (un pixel par bloc, NaN là où un bloc n&apos;a pas de valeur) : &lt;code&gt;reference_block_map.tif&lt;/code&gt; et &lt;code&gt;&amp;lt;nom&amp;gt;_block_map.tif&lt;/code&gt; par image.</translation>
+        <translation>Dossier facultatif recevant les cartes de blocs en GeoTIFF (un pixel par bloc, NaN là où un bloc n'a pas de valeur) : &lt;code&gt;reference_block_map.tif&lt;/code&gt; et &lt;code&gt;&amp;lt;nom&amp;gt;_block_map.tif&lt;/code&gt; par image.</translation>
     </message>
     <message>
         <location filename="../algorithms/local_block_adjustment.py" line="156"/>
         <source>Also add the saved block maps to the project when the algorithm finishes.</source>
-        <translation>Ajouter aussi les cartes de blocs enregistrées au projet à la fin de l&apos;algorithme.</translation>
+        <translation>Ajouter aussi les cartes de blocs enregistrées au projet à la fin de l'algorithme.</translation>
     </message>
     <message>
         <location filename="../algorithms/local_block_adjustment.py" line="156"/>
@@ -847,7 +852,7 @@
     <message>
         <location filename="../algorithms/local_block_adjustment.py" line="228"/>
         <source>The block maps folder &apos;{}&apos; ({}) must not contain &apos;$&apos; (it marks the image name in the map file names).</source>
-        <translation>Le dossier des cartes de blocs &apos;{}&apos; ({}) ne doit pas contenir &apos;$&apos; (il marque le nom de l&apos;image dans les noms des fichiers de cartes).</translation>
+        <translation>Le dossier des cartes de blocs '{}' ({}) ne doit pas contenir '$' (il marque le nom de l'image dans les noms des fichiers de cartes).</translation>
     </message>
     <message>
         <location filename="../algorithms/local_block_adjustment.py" line="240"/>
@@ -867,7 +872,7 @@
     <message>
         <location filename="../algorithms/local_block_adjustment.py" line="313"/>
         <source>from the coefficient of variation</source>
-        <translation>d&apos;après le coefficient de variation</translation>
+        <translation>d'après le coefficient de variation</translation>
     </message>
     <message>
         <location filename="../algorithms/local_block_adjustment.py" line="315"/>
@@ -927,7 +932,7 @@
     <message>
         <location filename="../algorithms/local_block_adjustment.py" line="156"/>
         <source>&lt;i&gt;Robust&lt;/i&gt; (default): a block mean that disagrees with the other images&apos; means of the same block (a cloud, a shadow, a change) is left out of the reference and of that image&apos;s correction, which there follows the neighbouring blocks; with two images both means of such a block are left out. &lt;i&gt;All blocks&lt;/i&gt;: every block mean counts, exactly as spectralmatch.</source>
-        <translation>&lt;i&gt;Robustes&lt;/i&gt; (par défaut) : une moyenne de bloc en désaccord avec les moyennes des autres images pour le même bloc (un nuage, une ombre, un changement) est écartée de la référence et de la correction de cette image, qui y suit alors les blocs voisins ; avec deux images, les deux moyennes d&apos;un tel bloc sont écartées. &lt;i&gt;Tous les blocs&lt;/i&gt; : chaque moyenne de bloc compte, exactement comme dans spectralmatch.</translation>
+        <translation>&lt;i&gt;Robustes&lt;/i&gt; (par défaut) : une moyenne de bloc en désaccord avec les moyennes des autres images pour le même bloc (un nuage, une ombre, un changement) est écartée de la référence et de la correction de cette image, qui y suit alors les blocs voisins ; avec deux images, les deux moyennes d'un tel bloc sont écartées. &lt;i&gt;Tous les blocs&lt;/i&gt; : chaque moyenne de bloc compte, exactement comme dans spectralmatch.</translation>
     </message>
 </context>
 <context>
@@ -966,25 +971,25 @@
         <location filename="../algorithms/common.py" line="337"/>
         <source>Include: use only pixels inside the polygons</source>
         <comment>RadioMatchAlgorithm</comment>
-        <translation>Inclure : n&apos;utiliser que les pixels à l&apos;intérieur des polygones</translation>
+        <translation>Inclure : n'utiliser que les pixels à l'intérieur des polygones</translation>
     </message>
     <message>
         <location filename="../algorithms/common.py" line="337"/>
         <source>Exclude: ignore pixels inside the polygons</source>
         <comment>RadioMatchAlgorithm</comment>
-        <translation>Exclure : ignorer les pixels à l&apos;intérieur des polygones</translation>
+        <translation>Exclure : ignorer les pixels à l'intérieur des polygones</translation>
     </message>
     <message>
         <location filename="../algorithms/common.py" line="342"/>
         <source>Mask field holding image names</source>
         <comment>RadioMatchAlgorithm</comment>
-        <translation>Champ du masque contenant les noms d&apos;images</translation>
+        <translation>Champ du masque contenant les noms d'images</translation>
     </message>
     <message>
         <location filename="../algorithms/common.py" line="348"/>
         <source>Same as input</source>
         <comment>RadioMatchAlgorithm</comment>
-        <translation>Identique à l&apos;entrée</translation>
+        <translation>Identique à l'entrée</translation>
     </message>
     <message>
         <location filename="../algorithms/common.py" line="349"/>
@@ -1038,7 +1043,7 @@
         <location filename="../algorithms/common.py" line="380"/>
         <source>Output file name ($ = input name)</source>
         <comment>RadioMatchAlgorithm</comment>
-        <translation>Nom des fichiers de sortie ($ = nom de l&apos;entrée)</translation>
+        <translation>Nom des fichiers de sortie ($ = nom de l'entrée)</translation>
     </message>
     <message>
         <location filename="../algorithms/common.py" line="383"/>

@@ -200,6 +200,14 @@ def test_global_report_numbers_come_from_the_engine(radiomatch_provider, rm, tmp
     graph = [svg for svg in svgs(text) if "Footprints and overlap graph" in svg][0]
     assert graph.count("<line") == len(details["overlaps"]) == 3
     assert "identity" not in text and "separate group" not in text
+    # the robust fit's rejected share of every pair, per band
+    for first, second, shares in details["overlap_rejected"]:
+        shown = ", ".join("{:.1f} %".format(100 * share) for share in shares)
+        assert '<td class="l">{}</td><td class="l">{}</td><td>{}</td><td>{}</td>'.format(
+            first, second, report.count(
+                next(p for a, b, p in details["overlaps"] if (a, b) == (first, second))),
+            shown) in text
+    assert len(details["overlap_rejected"]) == 3
 
 
 def test_global_report_flags_identity_and_separate_groups(radiomatch_provider, rm, tmp_path):
