@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from test_modeler import fill_defaults
+from make_model import fill_defaults
 
 MODEL = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "resources",
                      "radiomatch_global_then_local.model3")

@@ -4,20 +4,7 @@
 import os
 
 import pytest
-
-
-def fill_defaults(child):
-    """What the modeler's child dialog does: every parameter not connected gets its default."""
-    from qgis.core import (QgsProcessingDestinationParameter,
-                           QgsProcessingModelChildParameterSource)
-
-    for definition in child.algorithm().parameterDefinitions():
-        if definition.name() in child.parameterSources():
-            continue
-        if isinstance(definition, QgsProcessingDestinationParameter):
-            continue
-        child.addParameterSources(definition.name(), [
-            QgsProcessingModelChildParameterSource.fromStaticValue(definition.defaultValue())])
+from make_model import fill_defaults  # the modeler's defaults, as the shipped model has them
 
 
 def build_model(gr_folder, lba_folder):
