@@ -258,6 +258,40 @@ def running_in_qgis_process_help():
 
 
 # ---------------------------------------------------------------------------------------------
+# Raster file lists that are checked without opening QGIS layers
+# ---------------------------------------------------------------------------------------------
+class RasterFilesParameter(QgsProcessingParameterMultipleLayers):
+    """A multiple-raster parameter whose plain file paths are accepted without loading layers.
+
+    QGIS's own check (``checkValueIsAcceptable``, which qgis_process calls on every parameter
+    before the algorithm runs, and ``QgsProcessingAlgorithm.checkParameterValues``) turns each
+    path into a QgsRasterLayer held by the context. The layer computes band statistics for its
+    default renderer and GDAL saves them as ``<input>.aux.xml`` next to the input when the
+    context is deleted: a file written into the user's image folder. Paths are therefore only
+    accepted here; the algorithm checks them itself (see :func:`input_problem`) with GDAL opened
+    read-only, never through a QgsRasterLayer.
+    """
+
+    def checkValueIsAcceptable(self, value, context=None):  # noqa: N802
+        items = value if isinstance(value, (list, tuple)) else [value]
+        if items and all(isinstance(item, str) for item in items):
+            if any(item.strip() for item in items):
+                return True
+            return bool(self.flags() & QgsProcessingParameterDefinition.FlagOptional)
+        return super().checkValueIsAcceptable(value, context)
+
+    def clone(self):
+        copy = RasterFilesParameter(self.name(), self.description(), self.layerType(),
+                                    self.defaultValue(), self.flags()
+                                    & QgsProcessingParameterDefinition.FlagOptional)
+        copy.setFlags(self.flags())
+        copy.setMinimumNumberInputs(self.minimumNumberInputs())
+        copy.setHelp(self.help())
+        copy.setMetadata(self.metadata())
+        return copy
+
+
+# ---------------------------------------------------------------------------------------------
 # Base class
 # ---------------------------------------------------------------------------------------------
 class RadioMatchAlgorithm(QgsProcessingAlgorithm):
@@ -327,7 +361,7 @@ class RadioMatchAlgorithm(QgsProcessingAlgorithm):
         return definition
 
     def addInputParameter(self):  # noqa: N802
-        self.addParameter(QgsProcessingParameterMultipleLayers(
+        self.addParameter(RasterFilesParameter(
             INPUT, self.tr("Input rasters", "RadioMatchAlgorithm"), QgsProcessing.TypeRaster))
 
     def addMaskParameters(self):  # noqa: N802
@@ -424,25 +458,26 @@ class RadioMatchAlgorithm(QgsProcessingAlgorithm):
             return False, problem
         return super().checkParameterValues(parameters, context)
 
+    def validateInputCrs(self, parameters, context):  # noqa: N802
+        """Always true: QGIS's check would open every input path as a QgsRasterLayer (see
+        :class:`RasterFilesParameter`), the engine refuses rasters in different CRSs with a
+        message naming them, and the polygon mask is reprojected."""
+        return True
+
     def input_problem(self, parameters, context):
-        value = parameters.get(INPUT)
-        if value is None or value == "" or value == []:
+        """The first problem with the input rasters (a message naming the file), or None.
+        Paths are checked with GDAL opened read-only, never loaded as QGIS layers."""
+        value = plain_value(parameters.get(INPUT))
+        if value is None or value == "" or value == [] or (
+                isinstance(value, (list, tuple)) and all(
+                    isinstance(item, str) and not item.strip() for item in value)):
             return self.tr("No input rasters: choose at least one raster for {} ({}).",
                            "RadioMatchAlgorithm").format(
                 self.parameterDefinition(INPUT).description(), INPUT)
-        values = value if isinstance(value, (list, tuple)) else [value]
-        for item in values:
-            layer = item
-            if isinstance(item, str):
-                layer = QgsProcessingUtils.mapLayerFromString(
-                    item, context, True, QgsProcessingUtils.LayerHint.Raster)
-                if layer is None:
-                    return unreadable_input_message(item)
-            if isinstance(layer, QgsMapLayer):
-                try:
-                    layer_file(layer)
-                except QgsProcessingException as err:
-                    return str(err)
+        try:
+            input_rasters(self, parameters, INPUT, context)
+        except QgsProcessingException as err:
+            return str(err)
         return None
 
 
@@ -500,17 +535,135 @@ def image_name(path):
     return os.path.splitext(os.path.basename(path))[0]
 
 
+class InputRaster:
+    """One input raster resolved to its file: ``path``, and ``crs()`` from the layer when the
+    input was a layer, else read from the file with GDAL."""
+
+    def __init__(self, path, layer=None):
+        self.path = path
+        self.layer = layer
+        self._crs = None
+
+    def crs(self):
+        if self.layer is not None:
+            return self.layer.crs()
+        if self._crs is None:
+            self._crs = raster_file_crs(self.path) or QgsCoordinateReferenceSystem()
+        return self._crs
+
+
+def _quiet_gdal_open(path):
+    """``osgeo.gdal`` and the read-only dataset of ``path`` (None if GDAL cannot open it as a
+    raster); ``(None, None)`` without the GDAL Python bindings."""
+    try:
+        from osgeo import gdal
+    except ImportError:
+        return None, None
+    gdal.PushErrorHandler("CPLQuietErrorHandler")
+    try:
+        return gdal, gdal.OpenEx(path, gdal.OF_RASTER | gdal.OF_READONLY)
+    except RuntimeError:  # gdal.UseExceptions() is on
+        return gdal, None
+    finally:
+        gdal.PopErrorHandler()
+
+
+def raster_file_readable(path):
+    """Whether GDAL opens ``path`` as a raster (read-only; True when it cannot be checked)."""
+    gdal, dataset = _quiet_gdal_open(path)
+    return gdal is None or dataset is not None
+
+
+def raster_file_crs(path):
+    """The CRS of a raster file, read with GDAL read-only (no QgsRasterLayer); None if none."""
+    _gdal, dataset = _quiet_gdal_open(path)
+    if dataset is None:
+        return None
+    wkt = dataset.GetProjectionRef()
+    dataset = None
+    return QgsCoordinateReferenceSystem.fromWkt(wkt) if wkt else None
+
+
+def raster_path_file(value):
+    """The raster file named by a path string (GDAL URI suffixes such as ``|layername=``
+    allowed); raise QgsProcessingException naming it when it is not a readable raster file."""
+    base, _, options = value.partition("|")
+    match = re.search(r"(?:^|\|)layername=([^|]*)", options)
+    sub_layer = match.group(1) if match else ""
+    parts = QgsProviderRegistry.instance().decodeUri("gdal", base)
+    path = parts.get("path") or base
+    if parts.get("layerName"):
+        sub_layer = parts.get("layerName")
+    if parts.get("vsiPrefix") or path.startswith("/vsi"):
+        raise QgsProcessingException(tr(
+            "Input {} is read through a GDAL virtual file system; RadioMatch reads plain raster "
+            "files only. Extract or save it as a GeoTIFF first.").format(value))
+    if not os.path.exists(path):
+        if "url=" in value or "://" in value or "dbname=" in value:
+            raise QgsProcessingException(tr(
+                "Input {} is not a raster file (a web service or database source); RadioMatch "
+                "reads raster files only. Save the layer as a GeoTIFF first.").format(value))
+        raise QgsProcessingException(unreadable_input_message(value))
+    if not os.path.isfile(path):
+        raise QgsProcessingException(tr(
+            "Input {} is a folder, not a raster file; give the raster files themselves.").format(
+            value))
+    if sub_layer and sub_layer != image_name(path):
+        raise QgsProcessingException(tr(
+            "Input {} is the sub-layer '{}' of {}; RadioMatch reads whole raster files. "
+            "Save the layer as a GeoTIFF first.").format(value, sub_layer, path))
+    if not raster_file_readable(path):
+        raise QgsProcessingException(unreadable_input_message(path))
+    return path
+
+
+def input_rasters(alg, parameters, name, context):
+    """The :class:`InputRaster` list of a multiple-raster parameter, refusing inputs that are not
+    raster files. Layers already in the project or the context are used as they are; a path is
+    checked as a file and never loaded as a QgsRasterLayer (see :class:`RasterFilesParameter`)."""
+    value = plain_value(parameters.get(name))
+    if value is None:
+        return []
+    items = list(value) if isinstance(value, (list, tuple)) else [value]
+    if not all(isinstance(item, (str, QgsMapLayer)) for item in items):
+        # expressions of a model (QgsProperty) and the like: QGIS resolves them to layers
+        return [InputRaster(layer_file(layer), layer)
+                for layer in alg.parameterAsLayerList(parameters, name, context)]
+    rasters = []
+    for item in items:
+        if isinstance(item, str):
+            if not item.strip():
+                continue
+            layer = QgsProcessingUtils.mapLayerFromString(
+                item, context, False, QgsProcessingUtils.LayerHint.Raster)
+            if layer is None:
+                rasters.append(InputRaster(raster_path_file(item)))
+                continue
+            item = layer
+        rasters.append(InputRaster(layer_file(item), item))
+    return rasters
+
+
 def input_layers_and_files(alg, parameters, name, context):
-    """(layers, paths) of a multiple-raster parameter, refusing layers that are not files."""
-    layers = alg.parameterAsLayerList(parameters, name, context)
-    return layers, [layer_file(layer) for layer in layers]
+    """(rasters, paths) of a multiple-raster parameter: :class:`InputRaster` objects (with
+    ``crs()``) and their files, refusing inputs that are not raster files."""
+    rasters = input_rasters(alg, parameters, name, context)
+    return rasters, [raster.path for raster in rasters]
 
 
 # ---------------------------------------------------------------------------------------------
 # Simple parameter conversions
 # ---------------------------------------------------------------------------------------------
+def plain_value(value):
+    """A parameter value without its QVariant wrapper: qgis_process passes ``NAME=`` (nothing
+    after the equals sign) as a NULL QVariant, which is None here."""
+    if isinstance(value, QVariant):
+        return None if value.isNull() or not value.isValid() else value.value()
+    return value
+
+
 def is_unset(parameters, name):
-    value = parameters.get(name)
+    value = plain_value(parameters.get(name))
     return value is None or (isinstance(value, str) and value.strip() == "")
 
 

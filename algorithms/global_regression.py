@@ -8,7 +8,6 @@ from qgis.core import (
     QgsProcessingParameterEnum,
     QgsProcessingParameterFile,
     QgsProcessingParameterFileDestination,
-    QgsProcessingParameterMultipleLayers,
     QgsProcessingParameterNumber,
 )
 
@@ -67,7 +66,7 @@ class GlobalRegression(RadioMatchAlgorithm):
 
     def initAlgorithm(self, config=None):  # noqa: N802
         self.addInputParameter()
-        self.addParameter(QgsProcessingParameterMultipleLayers(
+        self.addParameter(common.RasterFilesParameter(
             MODEL_IMAGES, self.tr("Model images (empty: all inputs)"), QgsProcessing.TypeRaster,
             optional=True))
         self.addParameter(QgsProcessingParameterEnum(
