@@ -44,6 +44,7 @@ from qgis.core import (
     QgsProcessingParameterMultipleLayers,
     QgsProcessingParameterNumber,
     QgsProcessingParameterString,
+    QgsProperty,
     QgsProcessingUtils,
     QgsProviderRegistry,
     QgsRasterLayer,
@@ -452,10 +453,15 @@ class RadioMatchAlgorithm(QgsProcessingAlgorithm):
 
     # -- validation before the run ----------------------------------------------------------
     def checkParameterValues(self, parameters, context):  # noqa: N802
-        """Name the offending file instead of QGIS's generic "Incorrect parameter value"."""
+        """Name the offending file or parameter and the problem instead of QGIS's generic
+        "Incorrect parameter value for X"."""
         problem = self.input_problem(parameters, context)
         if problem:
             return False, problem
+        for definition in self.parameterDefinitions():
+            problem = value_problem(definition, parameters.get(definition.name()))
+            if problem:
+                return False, problem
         return super().checkParameterValues(parameters, context)
 
     def validateInputCrs(self, parameters, context):  # noqa: N802
@@ -479,6 +485,58 @@ class RadioMatchAlgorithm(QgsProcessingAlgorithm):
         except QgsProcessingException as err:
             return str(err)
         return None
+
+
+def _number_text(value):
+    return "{:g}".format(value)
+
+
+def value_problem(definition, value):
+    """A message naming ``definition`` and what is wrong with a number or enum ``value`` (as
+    processing.run or qgis_process gives it), or None when it is acceptable or unset."""
+    value = plain_value(value)
+    if value is None or isinstance(value, QgsProperty) or (
+            isinstance(value, str) and not value.strip()):
+        return None
+    label = "{} ({})".format(definition.description(), definition.name())
+    if isinstance(definition, QgsProcessingParameterNumber):
+        if isinstance(value, bool):
+            return tr("{} must be a number, not {}.").format(label, str(value).lower())
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            return tr("{} must be a number, not '{}'.").format(label, value)
+        integer = definition.dataType() == QgsProcessingParameterNumber.Integer
+        if number != number or number in (float("inf"), float("-inf")):
+            return tr("{} must be a finite number, not {}.").format(label, value)
+        if integer and number != int(number):
+            return tr("{} must be a whole number, not {}.").format(label, value)
+        low, high = definition.minimum(), definition.maximum()
+        has_low, has_high = low > -1e300, high < 1e300
+        if (has_low and number < low) or (has_high and number > high):
+            if has_low and has_high:
+                return tr("{} must be between {} and {}, not {}.").format(
+                    label, _number_text(low), _number_text(high), _number_text(number))
+            if has_low:
+                return tr("{} must be at least {}, not {}.").format(
+                    label, _number_text(low), _number_text(number))
+            return tr("{} must be at most {}, not {}.").format(
+                label, _number_text(high), _number_text(number))
+        return None
+    if isinstance(definition, QgsProcessingParameterEnum) and not definition.allowMultiple():
+        options = definition.options()
+        choices = ", ".join("{}={}".format(index, option) for index, option in enumerate(options))
+        if isinstance(value, bool):
+            index = None
+        else:
+            try:
+                index = float(value)
+            except (TypeError, ValueError):
+                index = None
+        if index is None or index != int(index) or not 0 <= index < len(options):
+            return tr("{} must be the number of one of its options ({}), not '{}'.").format(
+                label, choices, value)
+    return None
 
 
 def unreadable_input_message(value):

@@ -155,6 +155,7 @@ class GlobalRegression(RadioMatchAlgorithm):
         if model_files:
             mode = MODEL_IMAGES_MODES[self.parameterAsEnum(parameters, MODEL_IMAGES_MODE, context)]
             model_images = (mode, [common.image_name(path) for path in model_files])
+            self._check_model_images(model_images, inputs)
 
         save_adjustments = self.parameterAsFileOutput(parameters, SAVE_ADJUSTMENTS, context) or None
         load_adjustments = self.parameterAsFile(parameters, LOAD_ADJUSTMENTS, context) or None
@@ -216,6 +217,21 @@ class GlobalRegression(RadioMatchAlgorithm):
         ]
         write_global_regression_report(path, result, [common.image_name(p) for p in inputs],
                                        summary, common.plugin_version())
+
+    def _check_model_images(self, model_images, inputs):
+        """Refuse a model selection that leaves no input in the model, naming the images (model
+        images that are not inputs are otherwise ignored with a warning by the engine)."""
+        mode, names = model_images
+        input_names = [common.image_name(path) for path in inputs]
+        if mode == "include" and not set(names) & set(input_names):
+            raise QgsProcessingException(self.tr(
+                "None of the model images ({}) is one of the input rasters, so no image would "
+                "constrain the model ({}). Choose model images among the inputs.").format(
+                ", ".join(names), MODEL_IMAGES))
+        if mode == "exclude" and set(input_names) <= set(names):
+            raise QgsProcessingException(self.tr(
+                "The model images ({}) exclude every input raster, so no image would constrain "
+                "the model ({}, {}).").format(", ".join(names), MODEL_IMAGES, MODEL_IMAGES_MODE))
 
     def _report_adjustments(self, result, feedback):
         """Log the solved scale and offset of every image and band (1-based band numbers)."""
