@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import re
+import signal
 import sys
 import threading
 from contextlib import contextmanager
@@ -709,6 +710,27 @@ def input_layers_and_files(alg, parameters, name, context):
     return rasters, [raster.path for raster in rasters]
 
 
+def refuse_overwriting(files, inputs, outputs):
+    """Refuse a file the run would write besides the corrected rasters (``files``: (parameter,
+    path) pairs: adjustments, block maps, report) when it is one of the input rasters or one
+    of the corrected rasters: the engine protects the inputs from the rasters only."""
+    protected = {os.path.realpath(path): (True, path) for path in inputs}
+    for path in outputs:
+        protected.setdefault(os.path.realpath(path), (False, path))
+    for parameter, path in files:
+        if not path:
+            continue
+        is_input, other = protected.get(os.path.realpath(path), (None, None))
+        if is_input:
+            raise QgsProcessingException(tr(
+                "The file {} ({}) is the input raster {}; inputs are never overwritten. Choose "
+                "another file or folder.").format(path, parameter, other))
+        if is_input is False:
+            raise QgsProcessingException(tr(
+                "The file {} ({}) is also the corrected raster {} of this run. Choose another "
+                "file or folder.").format(path, parameter, other))
+
+
 # ---------------------------------------------------------------------------------------------
 # Simple parameter conversions
 # ---------------------------------------------------------------------------------------------
@@ -802,14 +824,29 @@ def mask_feature_collection(source, target_crs, context, field=None, feedback=No
     else:
         request.setNoAttributes()
     features = []
+    repaired = []
     for feature in source.getFeatures(request):
         if feedback is not None and feedback.isCanceled():
             raise QgsProcessingException(tr("Canceled."))
         geometry = feature.geometry()
         if geometry is None or geometry.isNull() or geometry.isEmpty():
             continue
+        if QgsWkbTypes.geometryType(geometry.wkbType()) != QgsWkbTypes.PolygonGeometry:
+            raise QgsProcessingException(tr(
+                "Mask feature {} of '{}' ({}) is a {}, not a polygon; the polygon mask must hold "
+                "polygons only.").format(feature.id(), source.sourceName(), VECTOR_MASK,
+                                         QgsWkbTypes.displayString(geometry.wkbType())))
         if QgsWkbTypes.isCurvedType(geometry.wkbType()):
             geometry.convertToStraightSegment()
+        if not geometry.isGeosValid():
+            # self-intersections and the like: keep the polygonal part of GEOS's repair (what
+            # "Fix geometries" does), and say so
+            geometry = geometry.makeValid()
+            if QgsWkbTypes.geometryType(geometry.wkbType()) != QgsWkbTypes.PolygonGeometry:
+                geometry = geometry.convertToType(QgsWkbTypes.PolygonGeometry, True)
+            repaired.append(str(feature.id()))
+            if geometry is None or geometry.isNull() or geometry.isEmpty():
+                continue
         if transform is not None:
             try:
                 geometry.transform(transform)
@@ -825,6 +862,12 @@ def mask_feature_collection(source, target_crs, context, field=None, feedback=No
             "geometry": json.loads(geometry.asJson()),
             "properties": properties,
         })
+    if repaired and feedback is not None:
+        feedback.pushWarning(tr(
+            "{} mask polygon(s) of '{}' had invalid geometries (self-intersections or the like) "
+            "and were repaired as 'Fix geometries' does: feature(s) {}.").format(
+            len(repaired), source.sourceName(), ", ".join(repaired[:20])
+            + (", ..." if len(repaired) > 20 else "")))
     collection = {"type": "FeatureCollection", "features": features}
     if target_crs.isValid():
         collection["crs"] = {"type": "name", "properties": {"name": crs_name(target_crs)}}
@@ -852,6 +895,14 @@ def vector_mask(alg, parameters, context, raster_crs, feedback):
     source = alg.parameterAsSource(parameters, VECTOR_MASK, context)
     if source is None:
         raise QgsProcessingException(alg.invalidSourceError(parameters, VECTOR_MASK))
+    geometry_type = QgsWkbTypes.geometryType(source.wkbType())
+    if geometry_type in (QgsWkbTypes.PointGeometry, QgsWkbTypes.LineGeometry) or (
+            geometry_type == QgsWkbTypes.NullGeometry and source.featureCount() > 0):
+        kind = {QgsWkbTypes.PointGeometry: tr("points"), QgsWkbTypes.LineGeometry: tr("lines")}
+        raise QgsProcessingException(tr(
+            "The polygon mask '{}' ({}) holds {}, not polygons; only polygons can mark the "
+            "pixels to include or exclude.").format(
+            source.sourceName(), VECTOR_MASK, kind.get(geometry_type, tr("no geometries"))))
     mode = MASK_MODES[alg.parameterAsEnum(parameters, MASK_MODE, context)]
     fields = alg.parameterAsFields(parameters, MASK_NAME_FIELD, context)
     field = fields[0] if fields else None
@@ -935,6 +986,27 @@ def engine_log_to_feedback(feedback, debug):
         logger.setLevel(old_level)
 
 
+@contextmanager
+def file_size_limit_as_error():
+    """Ignore SIGXFSZ during the run (main thread only: qgis_process, scripts). A write past
+    the file size limit (``ulimit -f``) then fails with "File too large", which the engine
+    reports and cleans up after, instead of the signal killing QGIS and leaving temporary
+    files behind."""
+    sigxfsz = getattr(signal, "SIGXFSZ", None)
+    if sigxfsz is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(sigxfsz)
+    if previous is None:  # a handler installed outside Python: leave it alone
+        yield
+        return
+    signal.signal(sigxfsz, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(sigxfsz, previous)
+
+
 def run_engine(function_name, inputs, outputs, kwargs, feedback, debug=False):
     """Call ``core.<function_name>`` with the feedback adapter; map its errors to Processing's."""
     core = import_core()
@@ -945,7 +1017,7 @@ def run_engine(function_name, inputs, outputs, kwargs, feedback, debug=False):
             function_name))
     cancelled = getattr(core, "CancelledError", ())
     radiomatch_error = getattr(core, "RadioMatchError", ())
-    with engine_log_to_feedback(feedback, debug):
+    with engine_log_to_feedback(feedback, debug), file_size_limit_as_error():
         try:
             result = function(inputs, outputs, progress_callback=ProgressAdapter(feedback), **kwargs)
         except cancelled as err:

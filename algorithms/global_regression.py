@@ -1,6 +1,7 @@
 """Processing algorithm ``radiomatch:globalregression``."""
 
 import html
+import os
 
 from qgis.core import (
     QgsProcessing,
@@ -161,6 +162,11 @@ class GlobalRegression(RadioMatchAlgorithm):
         load_adjustments = self.parameterAsFile(parameters, LOAD_ADJUSTMENTS, context) or None
         debug = self.parameterAsBoolean(parameters, DEBUG_LOGS, context)
         report = self.report_path(parameters, context)
+        common.refuse_overwriting(
+            [(SAVE_ADJUSTMENTS, save_adjustments),
+             (SAVE_ADJUSTMENTS, save_adjustments and os.path.splitext(save_adjustments)[0]
+              + ".meta.json"),
+             (REPORT, report)], inputs, outputs)
 
         kwargs = dict(
             calculation_dtype=CALCULATION_DTYPES[

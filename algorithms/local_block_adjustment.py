@@ -253,6 +253,10 @@ class LocalBlockAdjustment(RadioMatchAlgorithm):
         load_block_maps = self._loaded_maps(parameters, context)
         debug = self.parameterAsBoolean(parameters, DEBUG_LOGS, context)
         report = self.report_path(parameters, context)
+        common.refuse_overwriting(
+            [(SAVE_BLOCK_MAPS, path) for path in self._maps_to_write(
+                save_block_maps, inputs, load_block_maps)] + [(REPORT, report)],
+            inputs, outputs)
 
         kwargs = dict(
             calculation_dtype=CALCULATION_DTYPES[
@@ -325,6 +329,17 @@ class LocalBlockAdjustment(RadioMatchAlgorithm):
         write_local_block_adjustment_report(
             path, result, [common.image_name(p) for p in inputs], outputs, summary,
             kwargs["alpha"], kwargs["correction_method"], common.plugin_version())
+
+    @staticmethod
+    def _maps_to_write(save_block_maps, inputs, load_block_maps):
+        """Every block map file this run may write (the reference, then one per name)."""
+        if save_block_maps is None:
+            return []
+        reference, template = save_block_maps
+        names = [common.image_name(path) for path in inputs]
+        if load_block_maps and load_block_maps[1]:
+            names += [common.image_name(path) for path in load_block_maps[1]]
+        return [reference] + [template.replace("$", name) for name in names]
 
     @staticmethod
     def _saved_maps(save_block_maps, inputs, load_block_maps):
