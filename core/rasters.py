@@ -214,9 +214,15 @@ def valid_mask(data, nodata, mask=None):
 
 
 def read_tile(dataset, image, window, nodata):
-    """All bands of a window and their validity."""
-    data = dataset.read(window=window)
-    mask = dataset.read_masks(window=window) != 0 if image.has_mask_band else None
+    """All bands of a window and their validity. A file whose header opens but whose pixels
+    cannot be decoded (truncated, corrupt) is an error naming it."""
+    try:
+        data = dataset.read(window=window)
+        mask = dataset.read_masks(window=window) != 0 if image.has_mask_band else None
+    except RasterioIOError as error:
+        raise RadioMatchError(
+            f"The input image {image.path!r} cannot be read: the file is damaged or truncated "
+            f"(GDAL: {error}).") from None
     return data, valid_mask(data, nodata, mask)
 
 

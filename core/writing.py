@@ -1,7 +1,9 @@
 """Writing outputs: dtype rounding and clipping, temporary files renamed when whole, COG copies."""
+import logging
 import math
 import os
 import threading
+from contextlib import contextmanager
 
 import numpy as np
 import rasterio
@@ -133,6 +135,59 @@ def make_output_folder(path):
         raise RadioMatchError(f"The output folder {folder!r} is not writable.")
 
 
+class _GdalFailures(logging.Handler):
+    """GDAL failures that rasterio reports as records of its ``rasterio._env`` logger for the
+    calling thread. rasterio 1.3 raises nothing when a dataset is flushed and closed, so a full
+    disk at that moment would otherwise leave a truncated file that looks finished."""
+
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.thread = threading.get_ident()
+        self.messages = []
+
+    def emit(self, record):
+        if record.thread != self.thread:
+            return
+        try:
+            text = record.getMessage()
+        except Exception:  # noqa: BLE001 (a logging problem must not hide the write)
+            return
+        if record.levelno >= logging.ERROR or "signalled an error" in text:
+            self.messages.append(text)
+
+
+@contextmanager
+def gdal_failures():
+    """Collect (in the yielded list) the GDAL errors signalled on this thread inside the block.
+    The block runs inside a ``rasterio.Env`` so that they reach rasterio's error handler."""
+    logger = logging.getLogger("rasterio._env")
+    handler = _GdalFailures()
+    old_level = logger.level
+    logger.addHandler(handler)
+    if logger.getEffectiveLevel() > logging.INFO:
+        logger.setLevel(logging.INFO)
+    try:
+        with rasterio.Env():
+            yield handler.messages
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old_level)
+
+
+def _gdal_message(text):
+    """The readable part of rasterio's "GDAL signalled an error: err_no=1, msg='...'"."""
+    marker = "msg="
+    if marker in text:
+        text = text.split(marker, 1)[1].strip().strip("'\"")
+    return text
+
+
+def write_failure(final_path, detail):
+    return RadioMatchError(
+        f"The output {final_path!r} could not be written completely ({detail}). Check that "
+        "the disk has room and the folder is writable; nothing was kept of this run's outputs.")
+
+
 class OutputRaster:
     """One output GeoTIFF written under a temporary name and renamed only when complete."""
 
@@ -154,15 +209,28 @@ class OutputRaster:
                 except rasterio.errors.RasterioIOError as error:
                     raise RadioMatchError(
                         f"The output {self.final_path!r} cannot be written ({error}).") from None
-            self._dataset.write(array, window=window)
+            try:
+                self._dataset.write(array, window=window)
+            except rasterio.errors.RasterioIOError as error:
+                # a dirty block flushed to a full disk, or past a file size limit
+                raise write_failure(self.final_path, error) from None
             self.clipped += clipped
             self.nudged += nudged
 
-    def close(self):
+    def close(self, check=True):
+        """Flush and close the temporary file; with ``check``, a GDAL failure while flushing
+        (which rasterio only logs) is an error naming the output."""
         with self._lock:
-            if self._dataset is not None:
-                self._dataset.close()
-                self._dataset = None
+            if self._dataset is None:
+                return
+            dataset, self._dataset = self._dataset, None
+            if not check:
+                dataset.close()
+                return
+            with gdal_failures() as failures:
+                dataset.close()
+            if failures:
+                raise write_failure(self.final_path, _gdal_message(failures[0]))
 
     def finish(self):
         """Close, convert to COG if asked, and keep the complete file under its temporary name."""
@@ -170,18 +238,37 @@ class OutputRaster:
         if not os.path.exists(self.temporary_path):
             raise RadioMatchError(f"The output {self.final_path!r} was never written.")
         if self._cog_path:
-            rasterio.shutil.copy(
-                self.temporary_path, self._cog_path, driver="COG", COMPRESS="DEFLATE",
-                PREDICTOR="YES", OVERVIEWS="AUTO", BIGTIFF="IF_SAFER",
-                NUM_THREADS=self._profile["NUM_THREADS"])
+            with gdal_failures() as failures:
+                try:
+                    rasterio.shutil.copy(
+                        self.temporary_path, self._cog_path, driver="COG", COMPRESS="DEFLATE",
+                        PREDICTOR="YES", OVERVIEWS="AUTO", BIGTIFF="IF_SAFER",
+                        NUM_THREADS=self._profile["NUM_THREADS"])
+                except rasterio.errors.RasterioError as error:
+                    failures.append(str(error))
+            if failures:
+                raise write_failure(self.final_path, _gdal_message(failures[0]))
             os.remove(self.temporary_path)
             os.replace(self._cog_path, self.temporary_path)
+        self._check_readable()
+
+    def _check_readable(self):
+        """The finished temporary file must open again (a file whose directory could not be
+        written does not)."""
+        try:
+            with gdal_failures() as failures:
+                with rasterio.open(self.temporary_path):
+                    pass
+        except rasterio.errors.RasterioIOError as error:
+            raise write_failure(self.final_path, error) from None
+        if failures:
+            raise write_failure(self.final_path, _gdal_message(failures[0]))
 
     def publish(self):
         os.replace(self.temporary_path, self.final_path)
 
     def discard(self):
-        self.close()
+        self.close(check=False)
         for path in (self.temporary_path, self._cog_path):
             if path and os.path.exists(path):
                 os.remove(path)
