@@ -46,14 +46,9 @@ def radiomatch_provider(radiomatch_plugin):
     return radiomatch_plugin.provider
 
 
-@pytest.fixture
-def processing_context(qgis_processing):
-    """A fresh context + feedback whose messages are kept for assertions.
-
-    Yields a namespace (``.context``, ``.feedback``). At teardown the context's temporary
-    layers are removed and the references dropped: pytest keeps fixture values until after the
-    session teardown, and a context still holding raster layers when QGIS has exited segfaults.
-    """
+def new_processing_context():
+    """A fresh context + feedback whose messages are kept for assertions: a namespace
+    (``.context``, ``.feedback``); release it with :func:`release_processing_context`."""
     import types
 
     from qgis.core import QgsProcessingContext, QgsProcessingFeedback, QgsProject
@@ -85,10 +80,98 @@ def processing_context(qgis_processing):
     context = QgsProcessingContext()
     context.setProject(QgsProject.instance())
     context.setFeedback(feedback)
-    run = types.SimpleNamespace(context=context, feedback=feedback)
-    yield run
-    context.temporaryLayerStore().removeAllMapLayers()
+    return types.SimpleNamespace(context=context, feedback=feedback)
+
+
+def release_processing_context(run):
+    """Remove the context's temporary layers and drop the references: pytest keeps fixture
+    values until after the session teardown, and a context still holding raster layers when
+    QGIS has exited segfaults."""
+    if run.context is not None:
+        run.context.temporaryLayerStore().removeAllMapLayers()
     run.context = run.feedback = None
+
+
+@pytest.fixture
+def processing_context(qgis_processing):
+    """A fresh context + feedback whose messages are kept for assertions.
+
+    Yields a namespace (``.context``, ``.feedback``), released at teardown.
+    """
+    run = new_processing_context()
+    yield run
+    release_processing_context(run)
+
+
+@pytest.fixture
+def processing_contexts(qgis_processing):
+    """A factory of fresh contexts (see :func:`new_processing_context`), all released at
+    teardown: for tests that run several algorithms one after the other."""
+    made = []
+
+    def make():
+        made.append(new_processing_context())
+        return made[-1]
+
+    yield make
+    for run in made:
+        release_processing_context(run)
+
+
+# ---------------------------------------------------------------------------------------------
+# qgis_process (QGIS 3.22) against the plugin folder, in an isolated profile.
+#
+# /usr/bin/qgis_process is broken on Debian 12 (it passes --noversioncheck), so the binary
+# /usr/bin/qgis_process.bin is called directly, headless. The plugin is found through
+# QGIS_PLUGINPATH (a directory holding a `radiomatch` symlink to the repository) and enabled in a
+# fresh profile (QGIS_CUSTOM_CONFIG_PATH); qgis_process then calls classFactory(None) and
+# initProcessing().
+# ---------------------------------------------------------------------------------------------
+QGIS_PROCESS = "/usr/bin/qgis_process.bin"
+QGIS_PROCESS_TIMEOUT = 300
+
+
+@pytest.fixture(scope="session")
+def qgis_process(tmp_path_factory):
+    """A function running qgis_process with the plugin enabled in an isolated profile:
+    ``qgis_process(*args, timeout=...)`` returns the CompletedProcess (text). ``.popen(*args,
+    **kwargs)`` starts it without waiting; ``.env`` and ``.cwd`` are its environment."""
+    import subprocess
+
+    if not os.access(QGIS_PROCESS, os.X_OK):
+        pytest.skip("qgis_process.bin is not installed")
+    root = tmp_path_factory.mktemp("qgis_process")
+    os.chmod(str(root), 0o700)  # XDG_RUNTIME_DIR must be private
+    plugins = root / "plugins"
+    plugins.mkdir()
+    os.symlink(REPO_ROOT, str(plugins / PLUGIN_NAME))
+    profile = root / "profile"
+    profile.mkdir()
+    env = dict(os.environ)
+    env.update(QT_QPA_PLATFORM="offscreen", QGIS_CUSTOM_CONFIG_PATH=str(profile),
+               QGIS_PLUGINPATH=str(plugins), XDG_RUNTIME_DIR=str(root))
+    env.pop("PYTHONPATH", None)
+
+    def call(*args, timeout=QGIS_PROCESS_TIMEOUT, **kwargs):
+        return subprocess.run([QGIS_PROCESS] + list(args), capture_output=True, text=True,
+                              env=env, cwd=str(root), timeout=timeout, **kwargs)
+
+    def popen(*args, **kwargs):
+        return subprocess.Popen([QGIS_PROCESS] + list(args), env=env, cwd=str(root), **kwargs)
+
+    call.popen, call.env, call.cwd = popen, env, str(root)
+    enabled = call("plugins", "enable", PLUGIN_NAME)
+    assert enabled.returncode == 0, enabled.stdout + enabled.stderr
+    return call
+
+
+@pytest.fixture(params=("processing.run", "qgis_process"))
+def runner(request):
+    """Runs an algorithm through one entry point: each test using it runs once through
+    processing.run and once through qgis_process (see hostile_helpers)."""
+    import hostile_helpers
+
+    return hostile_helpers.make_runner(request, request.param)
 
 
 # ---------------------------------------------------------------------------------------------

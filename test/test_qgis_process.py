@@ -1,47 +1,19 @@
 """qgis_process (QGIS 3.22) against the plugin folder, in an isolated profile.
 
-/usr/bin/qgis_process is broken on Debian 12 (it passes --noversioncheck), so the binary
-/usr/bin/qgis_process.bin is called directly, headless. The plugin is found through
-QGIS_PLUGINPATH (a directory holding a `radiomatch` symlink to the repository) and enabled in a
-fresh profile (QGIS_CUSTOM_CONFIG_PATH); qgis_process then calls classFactory(None) and
-initProcessing().
+The ``qgis_process`` fixture (conftest.py) calls /usr/bin/qgis_process.bin with the plugin
+enabled in a fresh profile.
 """
 
 import json
 import os
 import re
-import subprocess
 
 import pytest
 
 QGIS_PROCESS = "/usr/bin/qgis_process.bin"
-TIMEOUT = 300
 
 pytestmark = pytest.mark.skipif(not os.access(QGIS_PROCESS, os.X_OK),
                                 reason="qgis_process.bin is not installed")
-
-
-@pytest.fixture(scope="module")
-def qgis_process(tmp_path_factory, rm):
-    """A function running qgis_process with the plugin enabled in an isolated profile."""
-    root = tmp_path_factory.mktemp("qgis_process")
-    plugins = root / "plugins"
-    plugins.mkdir()
-    os.symlink(rm.REPO_ROOT, str(plugins / "radiomatch"))
-    profile = root / "profile"
-    profile.mkdir()
-    env = dict(os.environ)
-    env.update(QT_QPA_PLATFORM="offscreen", QGIS_CUSTOM_CONFIG_PATH=str(profile),
-               QGIS_PLUGINPATH=str(plugins), XDG_RUNTIME_DIR=str(root))
-    env.pop("PYTHONPATH", None)
-
-    def call(*args):
-        return subprocess.run([QGIS_PROCESS] + list(args), capture_output=True, text=True,
-                              env=env, cwd=str(root), timeout=TIMEOUT)
-
-    enabled = call("plugins", "enable", "radiomatch")
-    assert enabled.returncode == 0, enabled.stdout + enabled.stderr
-    return call
 
 
 def parse_json(proc):
