@@ -190,14 +190,17 @@ def noisy_tiles(folder, size=192, names=("n0", "n1", "n2")):
     return paths
 
 
-@pytest.mark.parametrize("alg_id", ALGORITHMS)
-def test_disk_full(runner, alg_id, tmp_path, guard):
-    """Three outputs of about 70 kB each on a 160 kB file system: the second or third one
-    fails to be written. The run fails naming the output, and nothing is left on the disk."""
+@pytest.mark.parametrize("alg_id, cog, kilobytes", [(GR, False, 160), (LBA, False, 160),
+                                                     (GR, True, 260)],
+                         ids=["global", "local", "global-cog"])
+def test_disk_full(runner, alg_id, cog, kilobytes, tmp_path, guard):
+    """Three outputs of about 75 kB each on a 160 kB file system: the second or third one
+    fails to be written. With SAVE_AS_COG on 260 kB, the disk fills while the Cloud-Optimized
+    copies are made. The run fails naming the output, and nothing is left on the disk."""
     paths = noisy_tiles(tmp_path / "input")
     guard.watch(tmp_path / "input")
-    with small_disk(tmp_path / "disk", 160) as disk:
-        outcome = runner.run(alg_id, {"INPUT": paths, "OUTPUT_FOLDER": disk})
+    with small_disk(tmp_path / "disk", kilobytes) as disk:
+        outcome = runner.run(alg_id, {"INPUT": paths, "OUTPUT_FOLDER": disk, "SAVE_AS_COG": cog})
         check(outcome, guard=guard, outputs=[disk], expect_ok=False,
               any_needles=["No space left", "disk is full", "space"])
         assert any(path in outcome.text for path in expected_outputs(disk, paths,
