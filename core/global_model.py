@@ -50,7 +50,10 @@ def _band_system(band, count, included, whole_mean, whole_std, overlaps, mean_fa
     std_second = np.array([o.std_second[band] for o in kept], dtype=np.float64)
     pairs = len(kept)
     mean_rows, std_rows = 2 * np.arange(pairs), 2 * np.arange(pairs) + 1
-    mean_weight, std_weight = weight * mean_factor, weight * std_factor
+    # A flat side (std 0) makes "a_i s_ij = a_j s_ji" demand a zero scale of the other image:
+    # its contrast cannot be matched against a constant, so that std equation is left out.
+    flat = (std_first == 0) | (std_second == 0)
+    mean_weight, std_weight = weight * mean_factor, np.where(flat, 0.0, weight * std_factor)
     rows = [mean_rows, mean_rows, mean_rows, mean_rows, std_rows, std_rows]
     cols = [2 * first, 2 * first + 1, 2 * second, 2 * second + 1, 2 * first, 2 * second]
     values = [mean_weight * mean_first, mean_weight, -mean_weight * mean_second, -mean_weight,

@@ -286,6 +286,13 @@ def global_regression(input_images, output_images, *, calculation_dtype="float32
             model_overlaps.append(OverlapStats(i, j, mean_i, std_i, mean_j, std_j,
                                                np.asarray(size, dtype=float)))
 
+        for overlap in model_overlaps:
+            for band in np.flatnonzero((overlap.size > 0) & ((overlap.std_first == 0)
+                                                             | (overlap.std_second == 0))):
+                flat = overlap.first if overlap.std_first[band] == 0 else overlap.second
+                run.warn(f"Image {model_names[flat]!r} is constant in its overlap of "
+                         f"{model_names[overlap.first]!r} and {model_names[overlap.second]!r} "
+                         f"(band {band + 1}); their contrasts are not matched there.")
         run.progress.start_stage("solve", "Solving the global model", 1)
         whole_mean = np.array([whole[k][0] for k in range(count)], dtype=float).reshape(count, bands)
         whole_std = np.array([whole[k][1] for k in range(count)], dtype=float).reshape(count, bands)

@@ -14,8 +14,9 @@ from .masks import load_vector_mask
 from .parallel import DatasetCache, Progress, resolve_workers, run_tasks
 from .rasters import (check_compatible, open_image, read_tile, resolve_input_paths, resolve_nodata, resolve_output_paths,
                       resolve_window_size, tile_size_for, tile_windows)
-from .writing import (OutputRaster, check_nodata_fits, make_output_folder, output_profile,
-                      partial_path, publish_all, remove_stale_partials, resolve_dtype, to_output_dtype)
+from .writing import (OutputRaster, check_nodata_fits, gdal_failures, gdal_message,
+                      make_output_folder, output_profile, partial_path, publish_all,
+                      remove_stale_partials, resolve_dtype, to_output_dtype, write_failure)
 
 LOGGER = logging.getLogger("radiomatch")
 
@@ -123,9 +124,13 @@ class Run:
         temporary = partial_path(final_path)
         self.side_files.append((temporary, final_path))
         try:
-            write(temporary)
+            # rasterio only logs the GDAL errors of a block map's final flush (a full disk)
+            with gdal_failures() as failures:
+                write(temporary)
         except (OSError, RasterioIOError) as error:
             raise RadioMatchError(f"The file {final_path!r} cannot be written ({error}).") from None
+        if failures:
+            raise write_failure(final_path, gdal_message(failures[0]))
 
     def publish(self):
         """Rename every complete output into place, once all of them are complete."""

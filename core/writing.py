@@ -174,7 +174,7 @@ def gdal_failures():
         logger.setLevel(old_level)
 
 
-def _gdal_message(text):
+def gdal_message(text):
     """The readable part of rasterio's "GDAL signalled an error: err_no=1, msg='...'"."""
     marker = "msg="
     if marker in text:
@@ -230,7 +230,7 @@ class OutputRaster:
             with gdal_failures() as failures:
                 dataset.close()
             if failures:
-                raise write_failure(self.final_path, _gdal_message(failures[0]))
+                raise write_failure(self.final_path, gdal_message(failures[0]))
 
     def finish(self):
         """Close, convert to COG if asked, and keep the complete file under its temporary name."""
@@ -247,7 +247,7 @@ class OutputRaster:
                 except rasterio.errors.RasterioError as error:
                     failures.append(str(error))
             if failures:
-                raise write_failure(self.final_path, _gdal_message(failures[0]))
+                raise write_failure(self.final_path, gdal_message(failures[0]))
             os.remove(self.temporary_path)
             os.replace(self._cog_path, self.temporary_path)
         self._check_readable()
@@ -262,7 +262,7 @@ class OutputRaster:
         except rasterio.errors.RasterioIOError as error:
             raise write_failure(self.final_path, error) from None
         if failures:
-            raise write_failure(self.final_path, _gdal_message(failures[0]))
+            raise write_failure(self.final_path, gdal_message(failures[0]))
 
     def publish(self):
         os.replace(self.temporary_path, self.final_path)

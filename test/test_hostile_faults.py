@@ -207,15 +207,9 @@ def test_disk_full(runner, alg_id, cog, kilobytes, tmp_path, guard):
                                                                      SUFFIX[alg_id])), outcome.text
 
 
-BLOCK_MAPS_ON_A_FULL_DISK = pytest.mark.xfail(strict=True, reason=(
-    "core/run.py Run.write_side_file: block maps are written with rasterio, which only logs the "
-    "GDAL errors of the final flush, so truncated maps are published; write(temporary) should "
-    "run inside core.writing.gdal_failures() and any failure collected be an error"))
-
-
 @pytest.mark.parametrize("alg_id, option", [
     (GR, "SAVE_ADJUSTMENTS"),
-    pytest.param(LBA, "SAVE_BLOCK_MAPS", marks=BLOCK_MAPS_ON_A_FULL_DISK)])
+    (LBA, "SAVE_BLOCK_MAPS")])
 def test_disk_full_when_writing_side_files(runner, alg_id, option, tmp_path, guard):
     """The disk has room for the rasters and one more page: the adjustments file or the block
     maps, written after the rasters, do not fit. Nothing may be kept."""
