@@ -22,7 +22,7 @@ LOGGER = logging.getLogger("radiomatch")
 
 # GDAL keeps written tiles in its block cache until it is full or the file is closed; the
 # default (5 % of RAM) made that cache the largest part of a run's memory. Scoped to the run.
-WORKING_CACHE_BYTES = 256 * 1024 * 1024
+WORKING_CACHE_BYTES = 192 * 1024 * 1024
 
 
 @dataclass
