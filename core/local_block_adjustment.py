@@ -154,7 +154,7 @@ def _tile_blocks(run, plan, grid, k, window, measure_maps):
     image = plan.images[k]
     data, valid = read_tile(run.datasets.get(image.path), image, window, plan.nodata)
     values = data.astype(np.float64, copy=False)
-    minima = np.array([values[b][valid[b]].min() if valid[b].any() else np.inf
+    minima = np.array([np.min(values[b], where=valid[b], initial=np.inf)
                        for b in range(data.shape[0])])
     if not measure_maps:
         return minima, None
