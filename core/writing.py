@@ -61,6 +61,22 @@ def _nudge_away_from_nodata(result, corrected, collides, nodata, dtype):
     result[collides] = np.where(go_up, up, down).astype(dtype)
 
 
+def _round_half_away_from_zero(values):
+    """Integer-valued copy of a float array, ties away from zero; exact in the array's own
+    dtype (adding 0.5 would round 0.49999997 up in float32)."""
+    rounded = np.trunc(values)
+    fraction = np.subtract(values, rounded)
+    np.abs(fraction, out=fraction)
+    np.copysign(fraction >= 0.5, values, out=fraction)
+    rounded += fraction
+    return rounded
+
+
+def _holds_exactly(dtype, number):
+    with np.errstate(over="ignore"):
+        return float(dtype.type(number)) == number
+
+
 def to_output_dtype(corrected, original, valid, dtype, nodata):
     """Cast corrected values to the output dtype.
 
@@ -70,27 +86,35 @@ def to_output_dtype(corrected, original, valid, dtype, nodata):
     """
     dtype = np.dtype(dtype)
     low, high = _limits(dtype)
-    values = corrected.astype(np.float64, copy=False)
-    unrounded = values
-    if np.issubdtype(dtype, np.integer):
-        values = np.trunc(values + np.copysign(0.5, values))
-    bad = valid & ~np.isfinite(values)
-    out_of_range = valid & ((values < low) | (values > high))
-    clipped = int(np.count_nonzero(out_of_range | bad))
-    values = np.clip(np.nan_to_num(values, nan=0.0, posinf=high, neginf=low), low, high)
-    result = values.astype(dtype)
+    values = corrected
+    if not (np.issubdtype(values.dtype, np.floating) and _holds_exactly(values.dtype, low)
+            and _holds_exactly(values.dtype, high)):
+        # the range test and the clip must see the limits exactly (int32 in float32 does not)
+        values = values.astype(np.float64)
+    clipped = 0
+    with np.errstate(invalid="ignore", over="ignore"):
+        if np.issubdtype(dtype, np.integer):
+            values = _round_half_away_from_zero(values)
+        # NaN fails both tests, so the common all-in-range tile takes two fast reductions
+        if values.size and not (values.min() >= low and values.max() <= high):
+            inside = (values >= low) & (values <= high)
+            clipped = int(np.count_nonzero(valid & ~inside))
+            values = np.clip(np.nan_to_num(values, nan=0.0, posinf=high, neginf=low), low, high)
+        result = values.astype(dtype)
     nudged = 0
+    invalid = ~valid
     if nodata is not None and not math.isnan(nodata):
-        collides = valid & (result == nodata)
+        collides = result == nodata
+        collides &= valid
         nudged = int(np.count_nonzero(collides))
         if nudged:
             # the side of nodata the value was on before rounding and clipping decides
-            _nudge_away_from_nodata(result, unrounded, collides, nodata, dtype)
-        result[~valid] = nodata
+            _nudge_away_from_nodata(result, corrected, collides, nodata, dtype)
+        np.copyto(result, np.array(nodata, dtype=dtype), where=invalid)
     elif nodata is not None:
-        result[~valid] = np.nan
+        np.copyto(result, np.array(np.nan, dtype=dtype), where=invalid)
     else:
-        result[~valid] = original[~valid].astype(dtype)
+        np.copyto(result, original, where=invalid, casting="unsafe")
     return result, clipped, nudged
 
 
