@@ -114,15 +114,51 @@ BLOCK_OUTLIER_THRESHOLD = 4.0
 BLOCK_SPREAD_FLOOR = 1e-3       # relative to the typical block mean
 
 
+def _shared_block_pairs(block):
+    """Index pairs (a, b), a < b, of the entries that lie in the same block, in block order."""
+    order = np.argsort(block, kind="stable")
+    starts = np.flatnonzero(np.diff(block[order], prepend=-1))
+    ends = np.append(starts[1:], block.size)
+    firsts, seconds = [], []
+    for start, end in zip(starts, ends):
+        if end - start >= 2:
+            members = order[start:end]
+            a, b = np.triu_indices(members.size, k=1)
+            firsts.append(members[a])
+            seconds.append(members[b])
+    if not firsts:
+        return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp)
+    return np.concatenate(firsts), np.concatenate(seconds)
+
+
+def _typical_deviation(block, value):
+    """1.4826 x the median absolute deviation of block means from their block's median, over
+    the blocks two or more images share: how far images that agree still differ, with their
+    systematic differences and the blocks they only partly cover."""
+    order = np.lexsort((value, block))
+    block_sorted, value_sorted = block[order], value[order]
+    starts = np.flatnonzero(np.diff(block_sorted, prepend=-1))
+    counts = np.diff(np.append(starts, block_sorted.size))
+    median = (value_sorted[starts + (counts - 1) // 2] + value_sorted[starts + counts // 2]) / 2
+    shared = np.repeat(counts >= 2, counts)
+    deviation = value_sorted - np.repeat(median, counts)
+    return MAD_TO_SIGMA * float(np.median(np.abs(deviation[shared])))
+
+
 def reject_outlier_blocks(block_maps, grid_cols, threshold=BLOCK_OUTLIER_THRESHOLD):
     """Block means that disagree with the other images' means of the same block.
 
-    For every block covered by two or more images, each image's mean is compared with the
-    block's median; the spread of those deviations over the whole mosaic (1.4826 x MAD, per
-    band) is what agreement looks like, and a deviation beyond ``threshold`` times it is an
-    outlier: a cloud, a shadow or a change in that image. With two images both means of such a
-    block are outliers, since neither can be trusted. Returns {key: values with the outliers set
-    to NaN} and {key: number of outlier blocks}; ``block_maps`` is {key: BlockMap}.
+    Every pair of images that shares blocks is compared as global regression compares an
+    overlap: a robust line of one image's block means against the other's (:func:`fit_line`,
+    so a systematic gain or offset between them is agreement), and a shared block whose pair
+    lies beyond ``threshold`` robust standard deviations of that line, and beyond ``threshold``
+    times the mosaic's typical deviation (:func:`_typical_deviation`: blocks covered in part
+    by an image differ by more than noise), is a disagreement. A
+    block mean that disagrees with more than half of the images it is compared with is an
+    outlier (a cloud, a shadow or a change in that image); with two images both means of such
+    a block are outliers, since neither can be trusted. Pairs sharing fewer than
+    ``MIN_SAMPLES`` blocks are not judged. Returns {key: values with the outliers set to NaN}
+    and {key: number of outlier blocks}; ``block_maps`` is {key: BlockMap}.
     """
     keys = list(block_maps)
     cleaned = {key: block_maps[key].values.copy() for key in keys}
@@ -131,36 +167,41 @@ def reject_outlier_blocks(block_maps, grid_cols, threshold=BLOCK_OUTLIER_THRESHO
         return cleaned, rejected
     bands = block_maps[keys[0]].values.shape[2]
     for band in range(bands):
-        blocks, values, positions = [], [], []
-        for key in keys:
+        blocks, values, owners, positions = [], [], [], []
+        for index, key in enumerate(keys):
             block_map = block_maps[key]
             band_values = block_map.values[:, :, band]
             rows, cols = np.nonzero(~np.isnan(band_values))
             blocks.append((rows + block_map.row_off) * grid_cols + cols + block_map.col_off)
-            values.append(band_values[rows, cols])
+            values.append(band_values[rows, cols].astype(np.float64))
+            owners.append(np.full(rows.size, index))
             positions.append((rows, cols))
-        block, value = np.concatenate(blocks), np.concatenate(values)
-        order = np.lexsort((value, block))
-        block_sorted, value_sorted = block[order], value[order]
-        starts = np.flatnonzero(np.diff(block_sorted, prepend=-1))
-        counts = np.diff(np.append(starts, block_sorted.size))
-        lower = value_sorted[starts + (counts - 1) // 2]
-        upper = value_sorted[starts + counts // 2]
-        median = np.repeat((lower + upper) / 2, counts)
-        shared = np.repeat(counts >= 2, counts)
-        if not shared.any():
+        block, value, owner = (np.concatenate(a) for a in (blocks, values, owners))
+        first, second = _shared_block_pairs(block)
+        if first.size == 0:
             continue
-        deviation = value_sorted - median
-        spread = MAD_TO_SIGMA * float(np.median(np.abs(deviation[shared])))
-        floor = BLOCK_SPREAD_FLOOR * float(np.median(np.abs(value_sorted)))
-        outlier_sorted = shared & (np.abs(deviation) > threshold * max(spread, floor))
-        outlier = np.empty_like(outlier_sorted)
-        outlier[order] = outlier_sorted
+        floor = threshold * max(_typical_deviation(block, value),
+                                BLOCK_SPREAD_FLOOR * float(np.median(np.abs(value))))
+        judged = np.zeros(value.size, dtype=np.int64)
+        disagreements = np.zeros(value.size, dtype=np.int64)
+        pair_of = owner[first] * len(keys) + owner[second]
+        for pair in np.unique(pair_of):
+            members = np.flatnonzero(pair_of == pair)
+            a, b = first[members], second[members]
+            fit = fit_line(value[a], value[b], 0.0, threshold)
+            if fit is None:
+                continue
+            residual = value[b] - (fit.intercept + fit.slope * value[a]) - fit.centre
+            outside = np.abs(residual) > max(fit.tolerance, floor)
+            for entries in (a, b):
+                judged[entries] += 1
+                disagreements[entries] += outside
+        outlier = 2 * disagreements > judged
         start = 0
         for index, key in enumerate(keys):
             rows, cols = positions[index]
             mine = outlier[start:start + rows.size]
+            start += rows.size
             cleaned[key][rows[mine], cols[mine], band] = np.nan
             rejected[key] += int(mine.sum())
-            start += rows.size
     return cleaned, rejected

@@ -156,3 +156,35 @@ def test_block_statistics_is_checked(tmp_path):
     (tmp_path / "in").mkdir()
     with pytest.raises(RadioMatchError, match="block_statistics"):
         local(make_stack(tmp_path / "in", 2), tmp_path / "out", block_statistics="median")
+
+
+def make_quad(folder, cloud=False):
+    """Four 96 x 96 tiles of a 160 x 160 scene on a 2 x 2 grid (32-pixel overlaps, all four
+    in the centre), the last one 30 % brighter; ``cloud`` puts a bright cloud on that one over
+    scene block (4, 4) of a 10 x 10 grid, where all four tiles overlap."""
+    data = H.scene(160, 160, bands=2, seed=8)
+    paths = []
+    for k, (row, col, gain) in enumerate([(0, 0, 1.0), (0, 64, 1.05), (64, 0, 0.97),
+                                          (64, 64, 1.3)]):
+        values = data[:, row:row + 96, col:col + 96] * gain
+        if cloud and k == 3:
+            values[:, 0:16, 0:16] += 3000
+        path = str(folder / f"quad{k}.tif")
+        H.write_raster(path, H.cast(values, "uint16"), H.scene_transform(col, row), nodata=0)
+        paths.append(path)
+    return paths
+
+
+def test_a_systematically_brighter_image_is_not_an_outlier_where_four_images_meet(tmp_path):
+    (tmp_path / "in").mkdir()
+    result = local_block_adjustment(make_quad(tmp_path / "in"), str(tmp_path / "out"),
+                                    number_of_blocks=(10, 10))
+    assert result.details["outlier_blocks"] == {f"quad{k}": 0 for k in range(4)}
+    assert not [w for w in result.warnings if "left unchanged" in w]
+
+
+def test_a_cloud_where_four_images_meet_is_an_outlier_of_its_image_only(tmp_path):
+    (tmp_path / "in").mkdir()
+    result = local_block_adjustment(make_quad(tmp_path / "in", cloud=True),
+                                    str(tmp_path / "out"), number_of_blocks=(10, 10))
+    assert result.details["outlier_blocks"] == {"quad0": 0, "quad1": 0, "quad2": 0, "quad3": 2}
