@@ -223,12 +223,14 @@ COMMON_HELP = {
     ),
     DEBUG_LOGS: tr("Write detailed engine messages to the log. Never changes the results."),
     IMAGE_PARALLEL_WORKERS: tr(
-        "Number of threads processing different images at the same time. 0: one image after "
-        "the other; -1: one thread per CPU core. Results do not depend on it."
+        "Number of threads processing different images at the same time; with the tile "
+        "threads it also sets how many threads GDAL compresses the outputs on. 0: one image "
+        "after the other, on one core; -1: one thread per CPU core. Results do not depend on it."
     ),
     WINDOW_PARALLEL_WORKERS: tr(
-        "Number of threads processing tiles of the same image at the same time. 0: one tile "
-        "after the other; -1: one thread per CPU core. Results do not depend on it."
+        "Number of threads processing tiles of the same image at the same time; multiplies the "
+        "image threads. 0: one tile after the other; -1: one thread per CPU core. Results do "
+        "not depend on it."
     ),
     WINDOW_SIZE: tr(
         "Tile size in pixels used to read and write the images (square tiles). Empty or 0: "

@@ -150,12 +150,14 @@ class Run:
         """Stream every image through ``correct_tile(k, window, values, valid) -> corrected``
         (float arrays in the calculation dtype) into its output, complete under a temporary
         name until :meth:`publish`. Returns the result skeleton."""
+        tasks = []
         for k, image in enumerate(plan.images):
             remove_stale_partials(plan.output_paths[k])
-            profile = output_profile(image, plan.output_dtypes[k], plan.nodata)
-            self.outputs.append(OutputRaster(plan.output_paths[k], profile, save_as_cog))
-        tasks = [(k, window) for k, image in enumerate(plan.images)
-                 for window in self.image_tiles(plan, image)]
+            windows = self.image_tiles(plan, image)
+            tasks.extend((k, window) for window in windows)
+            profile = output_profile(image, plan.output_dtypes[k], plan.nodata, plan.workers)
+            self.outputs.append(OutputRaster(plan.output_paths[k], profile, save_as_cog,
+                                             len(windows)))
         self.progress.start_stage("apply", message, len(tasks))
 
         def apply_tile(task):

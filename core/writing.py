@@ -8,6 +8,7 @@ from contextlib import contextmanager
 import numpy as np
 import rasterio
 import rasterio.shutil
+from rasterio._err import CPLE_BaseError   # what rasterio 1.3 raises for some GDAL write errors
 
 from .errors import RadioMatchError
 
@@ -118,16 +119,20 @@ def to_output_dtype(corrected, original, valid, dtype, nodata):
     return result, clipped, nudged
 
 
-def output_profile(image, dtype, nodata):
+def output_profile(image, dtype, nodata, threads):
+    """Tiled DEFLATE GeoTIFF. With ``threads`` > 1, GDAL compresses finished tiles on that many
+    threads of its own while the engine computes the next ones; with 1 the run stays on one
+    core, as asked."""
     floating = np.issubdtype(np.dtype(dtype), np.floating)
-    return {
+    profile = {
         "driver": "GTiff", "width": image.width, "height": image.height, "count": image.count,
         "dtype": dtype, "crs": image.crs, "transform": image.transform, "nodata": nodata,
         "tiled": True, "blockxsize": OUTPUT_TILE, "blockysize": OUTPUT_TILE,
         "compress": "DEFLATE", "predictor": 3 if floating else 2, "BIGTIFF": "IF_SAFER",
-        # GDAL compresses finished tiles on its own threads while the engine computes the next.
-        "NUM_THREADS": "ALL_CPUS",
     }
+    if threads > 1:
+        profile["NUM_THREADS"] = str(threads)
+    return profile
 
 
 def partial_path(final_path, tag="partial"):
@@ -213,20 +218,26 @@ def write_failure(final_path, detail):
 
 
 class OutputRaster:
-    """One output GeoTIFF written under a temporary name and renamed only when complete."""
+    """One output GeoTIFF written under a temporary name and renamed only when complete.
 
-    def __init__(self, final_path, profile, save_as_cog):
+    It is flushed and closed as soon as its last tile is written, on the worker that wrote it:
+    its compression then overlaps the other images' work, and its tiles leave GDAL's cache."""
+
+    def __init__(self, final_path, profile, save_as_cog, tiles):
         self.final_path = final_path
         self.temporary_path = partial_path(final_path)
         self._cog_path = partial_path(final_path, "cog") if save_as_cog else None
         self._profile = profile
         self._dataset = None
+        self._tiles_left = tiles
         self._lock = threading.Lock()
         self.clipped = 0
         self.nudged = 0
 
     def write(self, window, array, clipped, nudged):
         with self._lock:
+            if self._tiles_left <= 0:
+                raise RuntimeError(f"More tiles written to {self.final_path!r} than planned.")
             if self._dataset is None:
                 try:
                     self._dataset = rasterio.open(self.temporary_path, "w", **self._profile)
@@ -240,21 +251,27 @@ class OutputRaster:
                 raise write_failure(self.final_path, error) from None
             self.clipped += clipped
             self.nudged += nudged
+            self._tiles_left -= 1
+            if self._tiles_left == 0:
+                self._close(check=True)
 
     def close(self, check=True):
         """Flush and close the temporary file; with ``check``, a GDAL failure while flushing
         (which rasterio only logs) is an error naming the output."""
         with self._lock:
-            if self._dataset is None:
-                return
-            dataset, self._dataset = self._dataset, None
-            if not check:
-                dataset.close()
-                return
-            with gdal_failures() as failures:
-                dataset.close()
-            if failures:
-                raise write_failure(self.final_path, gdal_message(failures[0]))
+            self._close(check)
+
+    def _close(self, check):
+        if self._dataset is None:
+            return
+        dataset, self._dataset = self._dataset, None
+        if not check:
+            dataset.close()
+            return
+        with gdal_failures() as failures:
+            dataset.close()
+        if failures:
+            raise write_failure(self.final_path, gdal_message(failures[0]))
 
     def finish(self):
         """Close, convert to COG if asked, and keep the complete file under its temporary name."""
@@ -267,8 +284,8 @@ class OutputRaster:
                     rasterio.shutil.copy(
                         self.temporary_path, self._cog_path, driver="COG", COMPRESS="DEFLATE",
                         PREDICTOR="YES", OVERVIEWS="AUTO", BIGTIFF="IF_SAFER",
-                        NUM_THREADS=self._profile["NUM_THREADS"])
-                except rasterio.errors.RasterioError as error:
+                        NUM_THREADS=self._profile.get("NUM_THREADS", "1"))
+                except (rasterio.errors.RasterioError, CPLE_BaseError) as error:
                     failures.append(str(error))
             if failures:
                 raise write_failure(self.final_path, gdal_message(failures[0]))

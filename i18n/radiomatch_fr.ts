@@ -79,132 +79,122 @@
         <translation>Écrire les messages détaillés du moteur dans le journal. Ne change jamais les résultats.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="225"/>
-        <source>Number of threads processing different images at the same time. 0: one image after the other; -1: one thread per CPU core. Results do not depend on it.</source>
-        <translation>Nombre de fils d'exécution traitant des images différentes en même temps. 0 : une image après l'autre ; -1 : un fil par cœur de processeur. Les résultats n'en dépendent pas.</translation>
-    </message>
-    <message>
-        <location filename="../algorithms/common.py" line="229"/>
-        <source>Number of threads processing tiles of the same image at the same time. 0: one tile after the other; -1: one thread per CPU core. Results do not depend on it.</source>
-        <translation>Nombre de fils d'exécution traitant des tuiles d'une même image en même temps. 0 : une tuile après l'autre ; -1 : un fil par cœur de processeur. Les résultats n'en dépendent pas.</translation>
-    </message>
-    <message>
-        <location filename="../algorithms/common.py" line="233"/>
+        <location filename="../algorithms/common.py" line="235"/>
         <source>Tile size in pixels used to read and write the images (square tiles). Empty or 0: automatic (the file&apos;s own block size, about 512). Memory use grows with it; results do not depend on it.</source>
         <translation>Taille en pixels des tuiles utilisées pour lire et écrire les images (tuiles carrées). Vide ou 0 : automatique (la taille de bloc du fichier, environ 512). La mémoire utilisée augmente avec elle ; les résultats n'en dépendent pas.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="238"/>
+        <location filename="../algorithms/common.py" line="240"/>
         <source>Optional HTML file receiving a report of the run with charts (one self-contained file, opened from the Results Viewer). Empty: no report.</source>
         <translation>Fichier HTML facultatif recevant un rapport de l'exécution avec des graphiques (un seul fichier autonome, ouvert depuis la visionneuse de résultats). Vide : pas de rapport.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="440"/>
+        <location filename="../algorithms/common.py" line="442"/>
         <source>The report {} cannot be written ({}).</source>
         <translation>Le rapport {} ne peut pas être écrit ({}).</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="446"/>
+        <location filename="../algorithms/common.py" line="448"/>
         <source>Writing the report</source>
         <translation>Écriture du rapport</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="450"/>
+        <location filename="../algorithms/common.py" line="452"/>
         <source>The corrected rasters were written, but the report {} could not be ({}).</source>
         <translation>Les rasters corrigés ont été écrits, mais le rapport {} n'a pas pu l'être ({}).</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="453"/>
+        <location filename="../algorithms/common.py" line="455"/>
         <source>Report written to {}</source>
         <translation>Rapport écrit dans {}</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="546"/>
+        <location filename="../algorithms/common.py" line="548"/>
         <source>Input raster not found: {} (no such file).</source>
         <translation>Raster en entrée introuvable : {} (fichier inexistant).</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="547"/>
+        <location filename="../algorithms/common.py" line="549"/>
         <source>Cannot read {} as a raster: GDAL cannot open it (not a raster file, or damaged).</source>
         <translation>Impossible de lire {} comme raster : GDAL ne peut pas l'ouvrir (ce n'est pas un fichier raster, ou il est endommagé).</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="558"/>
+        <location filename="../algorithms/common.py" line="560"/>
         <source>Layer &apos;{}&apos; ({}) is not a raster layer.</source>
         <translation>La couche '{}' ({}) n'est pas une couche raster.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="563"/>
+        <location filename="../algorithms/common.py" line="565"/>
         <source>Layer &apos;{}&apos; is not a file-based raster (data provider &apos;{}&apos;); RadioMatch reads raster files only. Save the layer as a GeoTIFF first (right-click &gt; Export &gt; Save As...).</source>
         <translation>La couche '{}' n'est pas un raster fondé sur un fichier (fournisseur de données '{}') ; RadioMatch ne lit que des fichiers raster. Enregistrez d'abord la couche en GeoTIFF (clic droit &gt; Exporter &gt; Enregistrer sous...).</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="577"/>
+        <location filename="../algorithms/common.py" line="579"/>
         <source>Layer &apos;{}&apos; is read through a GDAL virtual file system ({}); RadioMatch reads plain raster files only. Extract or save the layer as a GeoTIFF first.</source>
         <translation>La couche '{}' est lue à travers un système de fichiers virtuel de GDAL ({}) ; RadioMatch ne lit que des fichiers raster ordinaires. Extrayez ou enregistrez d'abord la couche en GeoTIFF.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="582"/>
+        <location filename="../algorithms/common.py" line="584"/>
         <source>Layer &apos;{}&apos; is not a single raster file ({}); RadioMatch reads raster files only. Save the layer as a GeoTIFF first.</source>
         <translation>La couche '{}' n'est pas un fichier raster unique ({}) ; RadioMatch ne lit que des fichiers raster. Enregistrez d'abord la couche en GeoTIFF.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="586"/>
+        <location filename="../algorithms/common.py" line="588"/>
         <source>Layer &apos;{}&apos; is the sub-layer &apos;{}&apos; of {}; RadioMatch reads whole raster files. Save the layer as a GeoTIFF first.</source>
         <translation>La couche '{}' est la sous-couche '{}' de {} ; RadioMatch lit des fichiers raster entiers. Enregistrez d'abord la couche en GeoTIFF.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="777"/>
+        <location filename="../algorithms/common.py" line="779"/>
         <source>No output folder given ({}).</source>
         <translation>Aucun dossier de sortie indiqué ({}).</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="784"/>
+        <location filename="../algorithms/common.py" line="786"/>
         <source>Output file name &apos;{}&apos; ({}) must be a file name, not a path; choose the folder with {}.</source>
         <translation>Le nom de fichier de sortie '{}' ({}) doit être un nom de fichier, pas un chemin ; choisissez le dossier avec {}.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="788"/>
+        <location filename="../algorithms/common.py" line="790"/>
         <source>Output file name &apos;{}&apos; ({}) has no $: with {} inputs every output would get the same name. Use $ for the input name, e.g. &apos;{}&apos;.</source>
         <translation>Le nom de fichier de sortie '{}' ({}) ne contient pas $ : avec {} entrées, toutes les sorties auraient le même nom. Utilisez $ pour le nom de l'entrée, par ex. '{}'.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="819"/>
+        <location filename="../algorithms/common.py" line="821"/>
         <source>The mask layer has no CRS; its coordinates are taken to be in the rasters&apos; CRS.</source>
         <translation>La couche de masque n'a pas de SCR ; ses coordonnées sont considérées comme étant dans le SCR des rasters.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="1024"/>
+        <location filename="../algorithms/common.py" line="1026"/>
         <source>Canceled.</source>
         <translation>Annulé.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="854"/>
+        <location filename="../algorithms/common.py" line="856"/>
         <source>Mask feature {} cannot be transformed to the rasters&apos; CRS ({}).</source>
         <translation>L'entité de masque {} ne peut pas être transformée dans le SCR des rasters ({}).</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="910"/>
+        <location filename="../algorithms/common.py" line="912"/>
         <source>The first input raster has no CRS, so the polygon mask cannot be placed on it.</source>
         <translation>Le premier raster en entrée n'a pas de SCR, le masque de polygones ne peut donc pas y être placé.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="913"/>
+        <location filename="../algorithms/common.py" line="915"/>
         <source>Polygon mask: {} polygon(s), mode &apos;{}&apos;{}.</source>
         <translation>Masque de polygones : {} polygone(s), mode '{}'{}.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="913"/>
+        <location filename="../algorithms/common.py" line="915"/>
         <source>, matched to images by field &apos;{}&apos;</source>
         <translation>, associés aux images par le champ '{}'</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="1015"/>
+        <location filename="../algorithms/common.py" line="1017"/>
         <source>This RadioMatch installation has no &apos;{}&apos; engine; reinstall the plugin.</source>
         <translation>Cette installation de RadioMatch n'a pas de moteur '{}' ; réinstallez l'extension.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="1024"/>
+        <location filename="../algorithms/common.py" line="1026"/>
         <source>Canceled: {}</source>
         <translation>Annulé : {}</translation>
     </message>
@@ -509,104 +499,114 @@
         <translation>Pixels rejetés par l'ajustement robuste, par bande</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="505"/>
+        <location filename="../algorithms/common.py" line="507"/>
         <source>{} must be a number, not {}.</source>
         <translation>{} doit être un nombre, pas {}.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="509"/>
+        <location filename="../algorithms/common.py" line="511"/>
         <source>{} must be a number, not &apos;{}&apos;.</source>
         <translation>{} doit être un nombre, pas '{}'.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="512"/>
+        <location filename="../algorithms/common.py" line="514"/>
         <source>{} must be a finite number, not {}.</source>
         <translation>{} doit être un nombre fini, pas {}.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="514"/>
+        <location filename="../algorithms/common.py" line="516"/>
         <source>{} must be a whole number, not {}.</source>
         <translation>{} doit être un nombre entier, pas {}.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="519"/>
+        <location filename="../algorithms/common.py" line="521"/>
         <source>{} must be between {} and {}, not {}.</source>
         <translation>{} doit être compris entre {} et {}, pas {}.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="522"/>
+        <location filename="../algorithms/common.py" line="524"/>
         <source>{} must be at least {}, not {}.</source>
         <translation>{} doit valoir au moins {}, pas {}.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="524"/>
+        <location filename="../algorithms/common.py" line="526"/>
         <source>{} must be at most {}, not {}.</source>
         <translation>{} doit valoir au plus {}, pas {}.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="538"/>
+        <location filename="../algorithms/common.py" line="540"/>
         <source>{} must be the number of one of its options ({}), not &apos;{}&apos;.</source>
         <translation>{} doit être le numéro d'une de ses options ({}), pas '{}'.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="657"/>
+        <location filename="../algorithms/common.py" line="659"/>
         <source>Input {} is read through a GDAL virtual file system; RadioMatch reads plain raster files only. Extract or save it as a GeoTIFF first.</source>
         <translation>L'entrée {} est lue à travers un système de fichiers virtuel de GDAL ; RadioMatch ne lit que des fichiers raster ordinaires. Extrayez-la ou enregistrez-la d'abord en GeoTIFF.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="662"/>
+        <location filename="../algorithms/common.py" line="664"/>
         <source>Input {} is not a raster file (a web service or database source); RadioMatch reads raster files only. Save the layer as a GeoTIFF first.</source>
         <translation>L'entrée {} n'est pas un fichier raster (c'est un service web ou une base de données) ; RadioMatch ne lit que des fichiers raster. Enregistrez d'abord la couche en GeoTIFF.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="667"/>
+        <location filename="../algorithms/common.py" line="669"/>
         <source>Input {} is a folder, not a raster file; give the raster files themselves.</source>
         <translation>L'entrée {} est un dossier, pas un fichier raster ; indiquez les fichiers raster eux-mêmes.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="671"/>
+        <location filename="../algorithms/common.py" line="673"/>
         <source>Input {} is the sub-layer &apos;{}&apos; of {}; RadioMatch reads whole raster files. Save the layer as a GeoTIFF first.</source>
         <translation>L'entrée {} est la sous-couche '{}' de {} ; RadioMatch ne lit que des fichiers raster entiers. Enregistrez d'abord la couche en GeoTIFF.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="725"/>
+        <location filename="../algorithms/common.py" line="727"/>
         <source>The file {} ({}) is the input raster {}; inputs are never overwritten. Choose another file or folder.</source>
         <translation>Le fichier {} ({}) est le raster en entrée {} ; les entrées ne sont jamais écrasées. Choisissez un autre fichier ou dossier.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="729"/>
+        <location filename="../algorithms/common.py" line="731"/>
         <source>The file {} ({}) is also the corrected raster {} of this run. Choose another file or folder.</source>
         <translation>Le fichier {} ({}) est aussi le raster corrigé {} de ce traitement. Choisissez un autre fichier ou dossier.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="835"/>
+        <location filename="../algorithms/common.py" line="837"/>
         <source>Mask feature {} of &apos;{}&apos; ({}) is a {}, not a polygon; the polygon mask must hold polygons only.</source>
         <translation>L'entité {} du masque '{}' ({}) est de type {}, pas un polygone ; le masque ne doit contenir que des polygones.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="866"/>
+        <location filename="../algorithms/common.py" line="868"/>
         <source>{} mask polygon(s) of &apos;{}&apos; had invalid geometries (self-intersections or the like) and were repaired as &apos;Fix geometries&apos; does: feature(s) {}.</source>
         <translation>{} polygone(s) du masque '{}' avaient des géométries invalides (auto-intersections ou autres) et ont été réparés comme le fait 'Réparer les géométries' : entité(s) {}.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="901"/>
+        <location filename="../algorithms/common.py" line="903"/>
         <source>points</source>
         <translation>des points</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="901"/>
+        <location filename="../algorithms/common.py" line="903"/>
         <source>lines</source>
         <translation>des lignes</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="902"/>
+        <location filename="../algorithms/common.py" line="904"/>
         <source>The polygon mask &apos;{}&apos; ({}) holds {}, not polygons; only polygons can mark the pixels to include or exclude.</source>
         <translation>Le masque de polygones '{}' ({}) contient {} et non des polygones ; seuls des polygones peuvent désigner les pixels à inclure ou à exclure.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="902"/>
+        <location filename="../algorithms/common.py" line="904"/>
         <source>no geometries</source>
         <translation>aucune géométrie</translation>
+    </message>
+    <message>
+        <location filename="../algorithms/common.py" line="225"/>
+        <source>Number of threads processing different images at the same time; with the tile threads it also sets how many threads GDAL compresses the outputs on. 0: one image after the other, on one core; -1: one thread per CPU core. Results do not depend on it.</source>
+        <translation>Nombre de fils d'exécution traitant des images différentes en même temps ; avec les fils par tuile, il fixe aussi le nombre de fils sur lesquels GDAL compresse les sorties. 0 : une image après l'autre, sur un seul cœur ; -1 : un fil par cœur de processeur. Les résultats n'en dépendent pas.</translation>
+    </message>
+    <message>
+        <location filename="../algorithms/common.py" line="230"/>
+        <source>Number of threads processing tiles of the same image at the same time; multiplies the image threads. 0: one tile after the other; -1: one thread per CPU core. Results do not depend on it.</source>
+        <translation>Nombre de fils d'exécution traitant des tuiles d'une même image en même temps ; multiplie les fils par image. 0 : une tuile après l'autre ; -1 : un fil par cœur de processeur. Les résultats n'en dépendent pas.</translation>
     </message>
 </context>
 <context>
@@ -1048,139 +1048,139 @@
 <context>
     <name>RadioMatchAlgorithm</name>
     <message>
-        <location filename="../algorithms/common.py" line="314"/>
+        <location filename="../algorithms/common.py" line="316"/>
         <source>Radiometric normalization</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Normalisation radiométrique</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="343"/>
+        <location filename="../algorithms/common.py" line="345"/>
         <source>Command line (qgis_process)</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Ligne de commande (qgis_process)</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="366"/>
+        <location filename="../algorithms/common.py" line="368"/>
         <source>Input rasters</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Rasters en entrée</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="370"/>
+        <location filename="../algorithms/common.py" line="372"/>
         <source>Polygon mask for the statistics</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Masque de polygones pour les statistiques</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="373"/>
+        <location filename="../algorithms/common.py" line="375"/>
         <source>Mask mode</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Mode du masque</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="373"/>
+        <location filename="../algorithms/common.py" line="375"/>
         <source>Include: use only pixels inside the polygons</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Inclure : n'utiliser que les pixels à l'intérieur des polygones</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="373"/>
+        <location filename="../algorithms/common.py" line="375"/>
         <source>Exclude: ignore pixels inside the polygons</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Exclure : ignorer les pixels à l'intérieur des polygones</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="378"/>
+        <location filename="../algorithms/common.py" line="380"/>
         <source>Mask field holding image names</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Champ du masque contenant les noms d'images</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="384"/>
+        <location filename="../algorithms/common.py" line="386"/>
         <source>Same as input</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Identique à l'entrée</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="385"/>
+        <location filename="../algorithms/common.py" line="387"/>
         <source>Output data type</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Type de données en sortie</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="388"/>
+        <location filename="../algorithms/common.py" line="390"/>
         <source>Nodata value override</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Valeur nodata imposée</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="391"/>
+        <location filename="../algorithms/common.py" line="393"/>
         <source>Save as Cloud-Optimized GeoTIFF</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Enregistrer en GeoTIFF optimisé pour le cloud (COG)</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="394"/>
+        <location filename="../algorithms/common.py" line="396"/>
         <source>Calculation data type</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Type de données des calculs</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="397"/>
+        <location filename="../algorithms/common.py" line="399"/>
         <source>Tile size in pixels (empty: automatic)</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Taille des tuiles en pixels (vide : automatique)</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="401"/>
+        <location filename="../algorithms/common.py" line="403"/>
         <source>Images processed in parallel (threads; 0 none, -1 all cores)</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Images traitées en parallèle (fils ; 0 aucun, -1 tous les cœurs)</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="406"/>
+        <location filename="../algorithms/common.py" line="408"/>
         <source>Tiles processed in parallel (threads; 0 none, -1 all cores)</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Tuiles traitées en parallèle (fils ; 0 aucun, -1 tous les cœurs)</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="411"/>
+        <location filename="../algorithms/common.py" line="413"/>
         <source>Detailed log messages</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Messages détaillés dans le journal</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="416"/>
+        <location filename="../algorithms/common.py" line="418"/>
         <source>Output file name ($ = input name)</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Nom des fichiers de sortie ($ = nom de l'entrée)</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="419"/>
+        <location filename="../algorithms/common.py" line="421"/>
         <source>Output folder</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Dossier de sortie</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="421"/>
+        <location filename="../algorithms/common.py" line="423"/>
         <source>Corrected rasters</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Rasters corrigés</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="426"/>
+        <location filename="../algorithms/common.py" line="428"/>
         <source>Report</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Rapport</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="426"/>
+        <location filename="../algorithms/common.py" line="428"/>
         <source>HTML files (*.html)</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Fichiers HTML (*.html)</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="481"/>
+        <location filename="../algorithms/common.py" line="483"/>
         <source>No input rasters: choose at least one raster for {} ({}).</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Aucun raster en entrée : choisissez au moins un raster pour {} ({}).</translation>
