@@ -64,9 +64,12 @@ class StageClock:
 
 # ---- image steps ---------------------------------------------------------------------------
 
-def floor(config):
-    """A plain GDAL copy of every input with the engine's creation options."""
+def floor(config, threads=None):
+    """A plain GDAL copy of every input with the engine's creation options; with ``threads``,
+    compressed on that many threads, as the engine's outputs are in a run with that many."""
     options = dict(config["creation_options"])
+    if threads:
+        options["NUM_THREADS"] = str(threads)
     for src in config["inputs"]:
         dst = os.path.join(config["out"], os.path.basename(src))
         rasterio.shutil.copy(src, dst, driver="GTiff", **options)
@@ -162,6 +165,7 @@ def overlap_search(config, count):
 
 STEPS = {
     "floor": floor,
+    "floor-2t": lambda config: floor(config, threads=2),
     "global": lambda config: global_regression(config),
     "global-2t": lambda config: global_regression(config, threads=2),
     "local": lambda config: local_block_adjustment(config),

@@ -14,6 +14,8 @@ excluded) and its peak resident memory (getrusage ru_maxrss of that process: the
 interpreter, numpy, rasterio and GDAL's block cache included). Steps:
 
     floor           rasterio.shutil.copy of every input with the outputs' creation options
+    floor-2t        the same with NUM_THREADS=2: GDAL compresses on 2 threads, as the engine's
+                    outputs are in a 2-thread run (the fair floor of the -2t steps)
     global          core.global_regression, default settings
     global-2t       the same with image_parallel_workers=("thread", 2)
     local           core.local_block_adjustment, default settings
@@ -45,9 +47,9 @@ sys.path.insert(0, HERE)
 
 import bench_data  # noqa: E402
 
-STEP_NAMES = ["floor", "global", "global-2t", "local", "local-2t", "solver-2000",
+STEP_NAMES = ["floor", "floor-2t", "global", "global-2t", "local", "local-2t", "solver-2000",
               "solver-10000", "overlaps-10000"]
-IMAGE_STEPS = {"floor", "global", "global-2t", "local", "local-2t"}
+IMAGE_STEPS = {"floor", "floor-2t", "global", "global-2t", "local", "local-2t"}
 MARKER = "BENCH-RESULT "
 BUSY_PERCENT = 10.0    # other processes' share of the CPU above which a step is flagged
 
@@ -206,11 +208,12 @@ def stage_seconds(record, prefix):
 
 def summarise(records):
     by_step = {r["step"]: r for r in records}
-    floor = by_step.get("floor")
-    floor_seconds = floor["seconds"] if floor and "error" not in floor else None
-    for r in records:
-        if floor_seconds and r["step"] in IMAGE_STEPS and "error" not in r:
-            r["ratio_to_floor"] = round(r["seconds"] / floor_seconds, 3)
+    for floor_step, key in (("floor", "ratio_to_floor"), ("floor-2t", "ratio_to_floor_2t")):
+        floor = by_step.get(floor_step)
+        floor_seconds = floor["seconds"] if floor and "error" not in floor else None
+        for r in records:
+            if floor_seconds and r["step"] in IMAGE_STEPS and "error" not in r:
+                r[key] = round(r["seconds"] / floor_seconds, 3)
     speedups = {}
     for one, two, name in (("global", "global-2t", "global_regression"),
                            ("local", "local-2t", "local_block_adjustment")):
@@ -233,13 +236,15 @@ def format_table(records, info, config_line):
              f"Python {info['python']}, numpy {info['numpy']}, scipy {info['scipy']}, "
              f"rasterio {info['rasterio']}, GDAL {info['gdal']}",
              f"Data: {config_line}", "",
-             "| step           | seconds | x floor | peak MB |  CPU s | notes",
-             "|----------------|--------:|--------:|--------:|-------:|------"]
+             "| step           | seconds | x floor | x floor-2t | peak MB |  CPU s | notes",
+             "|----------------|--------:|--------:|-----------:|--------:|-------:|------"]
     for r in records:
         if "error" in r:
-            lines.append(f"| {r['step']:<14} |       - |       - |       - |      - | {r['error']}")
+            lines.append(f"| {r['step']:<14} |       - |       - |          - |       - |      - "
+                         f"| {r['error']}")
             continue
         ratio = f"{r['ratio_to_floor']:.2f}" if "ratio_to_floor" in r else ""
+        ratio_2t = f"{r['ratio_to_floor_2t']:.2f}" if "ratio_to_floor_2t" in r else ""
         notes = []
         if r.get("stages") and r["step"] in IMAGE_STEPS:
             notes.append(", ".join(f"{short_stage(s['stage'])} {s['seconds']:.1f}"
@@ -251,7 +256,7 @@ def format_table(records, info, config_line):
         if "converged" in r:
             notes.append("converged" if r["converged"] else "NOT converged")
         cpu = f"{r['cpu_seconds']:.1f}" if "cpu_seconds" in r else ""
-        lines.append(f"| {r['step']:<14} | {r['seconds']:7.2f} | {ratio:>7} | "
+        lines.append(f"| {r['step']:<14} | {r['seconds']:7.2f} | {ratio:>7} | {ratio_2t:>10} | "
                      f"{r['peak_rss_mb']:7.0f} | {cpu:>6} | {'; '.join(notes)}")
     return "\n".join(lines)
 
@@ -308,7 +313,9 @@ def main(argv=None):
         "speedup_2_threads": speedups,
         "notes": "seconds: the step's wall time in its own process, imports excluded (solver and "
                  "overlap steps: the timed call only); peak_rss_mb: ru_maxrss of that process; "
-                 "ratio_to_floor: seconds over the floor's seconds; cpu_seconds: the step "
+                 "ratio_to_floor (_2t): seconds over the floor's (floor-2t's) seconds; "
+                 "global and local run on 1 thread (one core, the reference's default), -2t on 2 "
+                 "threads, GDAL's output compression included; cpu_seconds: the step "
                  "process's CPU time; others_cpu_percent: CPU used by other processes during "
                  "the step, in % of all cores (a busy machine slows the step down).",
     }
