@@ -15,7 +15,6 @@ from .errors import RadioMatchError
 from .footprints import (connected_groups, intersection, nearest_indices, overlapping_pairs,
                          window_of_centres_inside)
 from .global_model import OverlapStats, scale_warnings, solve_model
-from .parallel import run_tasks
 from .robust import fit_line, lattice_mask, lattice_step
 from .rasters import read_tile
 from .run import Run, plan_run
@@ -163,9 +162,9 @@ def _measure(run, plan, pair_plans, images_to_measure, robust):
     tasks = [(k, window) for k in images_to_measure
              for window in run.image_tiles(plan, plan.images[k])]
     run.progress.start_stage("statistics", "Computing image and overlap statistics", len(tasks))
-    results = run_tasks(lambda task: _tile_statistics(run, plan, task[0], task[1],
-                                                      partners[task[0]], robust),
-                        tasks, plan.workers, run.progress)
+    results = run.run_tasks(lambda task: _tile_statistics(run, plan, task[0], task[1],
+                                                          partners[task[0]], robust),
+                            tasks, plan.workers)
     whole = {k: Moments(bands) for k in images_to_measure}
     overlaps = {(pair.first, pair.second): (Moments(bands), Moments(bands)) for pair in pair_plans}
     samples = {key: [] for key in overlaps}
@@ -188,9 +187,9 @@ def _measure(run, plan, pair_plans, images_to_measure, robust):
     tasks = [(pair, window) for pair in pair_plans
              for window in run.image_tiles(plan, plan.images[pair.first], pair.window)]
     run.progress.start_stage("inliers", "Measuring the overlaps' consistent pixels", len(tasks))
-    results = run_tasks(lambda task: _inlier_statistics(
+    results = run.run_tasks(lambda task: _inlier_statistics(
         run, plan, task[0], task[1], fits[(task[0].first, task[0].second)]),
-        tasks, plan.workers, run.progress)
+        tasks, plan.workers)
     valid_pairs = {key: np.zeros(bands, dtype=np.int64) for key in overlaps}
     for (pair, _), (first_moments, second_moments, count) in zip(tasks, results):
         key = (pair.first, pair.second)

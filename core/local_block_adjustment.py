@@ -17,7 +17,6 @@ from .blocks import (BlockGrid, BlockMap, check_canvas, grid_shape_for_count,
                      read_block_map, same_bounds, write_block_map)
 from .corrections import gamma_correction, gamma_shift, linear_correction
 from .errors import RadioMatchError
-from .parallel import run_tasks
 from .rasters import image_name, pixel_centres, read_tile
 from .robust import reject_outlier_blocks
 from .run import Run, plan_run
@@ -187,9 +186,9 @@ def _measure(run, plan, grid, to_map, threshold):
     tasks = [(k, window) for k, image in enumerate(plan.images)
              for window in run.image_tiles(plan, image)]
     run.progress.start_stage("blocks", "Computing block means", len(tasks))
-    results = run_tasks(lambda task: _tile_blocks(run, plan, grid, task[0], task[1],
-                                                  task[0] in to_map),
-                        tasks, plan.workers, run.progress)
+    results = run.run_tasks(lambda task: _tile_blocks(run, plan, grid, task[0], task[1],
+                                                      task[0] in to_map),
+                            tasks, plan.workers)
     bands = plan.images[0].count
     minima = np.full((len(plan.images), bands), np.inf)
     accumulators = {}
@@ -250,7 +249,7 @@ def _variation_grid(run, plan):
         return Moments.of_tile(data[:1], valid[:1])
 
     pooled = Moments(1)
-    for moments in run_tasks(band_one, tasks, plan.workers, run.progress):
+    for moments in run.run_tasks(band_one, tasks, plan.workers):
         pooled.merge(moments)
     return grid_shape_from_variation(int(pooled.count[0]), float(pooled.mean[0]),
                                      float(pooled.std[0]), run.warnings)

@@ -135,17 +135,22 @@ def run_tasks(function, tasks, workers, progress):
 
 
 class DatasetCache:
-    """Per-thread open rasterio datasets (a GDAL handle must not be shared between threads)."""
+    """Per-thread open rasterio datasets (a GDAL handle must not be shared between threads).
+
+    :meth:`close` closes them all (also once a stage's threads are done: the cache stays usable): every handle keeps its
+    own decoding buffers and cached blocks, and a new pool's threads would open new ones."""
 
     def __init__(self):
         self._local = threading.local()
         self._all = []
         self._lock = threading.Lock()
+        self._generation = 0
 
     def get(self, path):
         handles = getattr(self._local, "handles", None)
-        if handles is None:
+        if handles is None or self._local.generation != self._generation:
             handles = self._local.handles = OrderedDict()
+            self._local.generation = self._generation
         dataset = handles.get(path)
         if dataset is not None:
             handles.move_to_end(path)
@@ -164,6 +169,7 @@ class DatasetCache:
             for dataset in self._all:
                 dataset.close()
             self._all.clear()
+            self._generation += 1
 
     def __enter__(self):
         return self

@@ -22,7 +22,7 @@ LOGGER = logging.getLogger("radiomatch")
 
 # GDAL keeps written tiles in its block cache until it is full or the file is closed; the
 # default (5 % of RAM) made that cache the largest part of a run's memory. Scoped to the run.
-WORKING_CACHE_BYTES = 192 * 1024 * 1024
+WORKING_CACHE_BYTES = 128 * 1024 * 1024
 
 
 @dataclass
@@ -117,6 +117,14 @@ class Run:
                     os.remove(temporary)
         return False
 
+    def run_tasks(self, function, tasks, workers):
+        """:func:`run_tasks` on this run's progress; the stage's dataset handles are closed
+        after it, so that handles do not pile up over the stages' thread pools."""
+        try:
+            return run_tasks(function, tasks, workers, self.progress)
+        finally:
+            self.datasets.close()
+
     def write_side_file(self, final_path, write):
         """Write a JSON file or block map with ``write(path)`` under a temporary name; it is
         renamed into place by :meth:`publish`, together with the rasters."""
@@ -171,7 +179,7 @@ class Run:
                                                plan.nodata)
             self.outputs[k].write(window, array, clipped, nudged)
 
-        run_tasks(apply_tile, tasks, plan.workers, self.progress)
+        self.run_tasks(apply_tile, tasks, plan.workers)
         self.progress.start_stage("finish", "Finishing outputs", len(self.outputs))
         for output in self.outputs:
             output.finish()
