@@ -194,16 +194,20 @@ def normalised_bilinear(block_map, row_positions, col_positions):
         for start, stop in zip(starts, stops):
             upper = across[:, row0[start] - rows[0], None, :]
             lower = across[:, row0[start] - rows[0] + 1, None, :]
-            result[:, start:stop, :] = upper + (lower - upper) * row_frac[start:stop, None]
+            run = result[:, start:stop, :]
+            # upper + (lower - upper) * f, written in place (a + b == b + a exactly)
+            np.multiply(lower - upper, row_frac[start:stop, None], out=run)
+            run += upper
         return result
 
     numerator = interpolate(np.where(valid, values, 0.0))
     if valid.all():
         return numerator
     denominator = interpolate(valid.astype(np.float64))
+    # Where no corner with a weight is valid both sums are exactly 0 (weights are in [0, 1)
+    # and a + (b - a) * 0 = a), so 0 / 0 gives the NaN wanted there, in one pass.
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(denominator > 0, numerator / np.where(denominator > 0, denominator, 1),
-                        np.nan)
+        return np.divide(numerator, denominator, out=numerator)
 
 
 def write_block_map(path, full_values, grid, crs, dtype):

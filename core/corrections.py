@@ -22,19 +22,27 @@ def gamma_correction(values, reference_mean, local_mean, alpha, shift):
 
     Returns (corrected, unchanged, guarded): ``unchanged`` marks pixels without both means,
     ``guarded`` pixels whose ln(M_loc + o) was too close to 0 (gamma taken as 1)."""
-    unchanged = np.isnan(reference_mean) | np.isnan(local_mean)
-    target = target_mean(reference_mean, local_mean, alpha)
+    unchanged = np.isnan(reference_mean)
+    unchanged |= np.isnan(local_mean)
+    # In place where possible: this runs on every pixel of every band.
     with np.errstate(invalid="ignore", divide="ignore"):
         denominator = np.log(local_mean + shift)
-        guarded = ~unchanged & (np.abs(denominator) < LOG_GUARD)
-        gamma = np.where(unchanged | guarded, 1.0,
-                         np.log(target + shift) / np.where(guarded, 1.0, denominator))
-        corrected = np.power(values + shift, gamma) - shift
+        guarded = np.abs(denominator) < LOG_GUARD
+        guarded &= ~unchanged
+        fixed = unchanged | guarded
+        gamma = target_mean(reference_mean, local_mean, alpha)
+        gamma += shift
+        np.log(gamma, out=gamma)
+        gamma /= denominator            # unchanged and guarded pixels are set to 1 below
+        np.copyto(gamma, 1, where=fixed)
+        corrected = values + shift
+        np.power(corrected, gamma, out=corrected)
+        corrected -= shift
     # gamma = 1 (a block only this image covers, or alpha = 0) is the identity: (v + o) - o
     # would round v in the calculation dtype when the run has a shift.
-    identity = unchanged | guarded | (gamma == 1)
-    return np.where(identity, values, corrected).astype(values.dtype, copy=False), \
-        unchanged, guarded
+    fixed |= gamma == 1
+    np.copyto(corrected, values, where=fixed)
+    return corrected.astype(values.dtype, copy=False), unchanged, guarded
 
 
 def linear_correction(values, reference_mean, local_mean, alpha):
