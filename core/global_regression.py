@@ -147,8 +147,7 @@ def _inlier_statistics(run, plan, pair, window, fits):
     keep = both.copy()
     for band, fit in enumerate(fits):
         if fit is not None:
-            keep[band] &= fit.inliers(first[band].astype(np.float64),
-                                      second[band].astype(np.float64))
+            keep[band] &= fit.inliers(first[band], second[band])
     return (Moments.of_tile(first, keep), Moments.of_tile(second, keep),
             both.sum(axis=(1, 2)))
 

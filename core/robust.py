@@ -30,8 +30,12 @@ class LineFit:
     tolerance: float
 
     def inliers(self, first, second):
-        residual = second - (self.intercept + self.slope * first)
-        return np.abs(residual - self.centre) <= self.tolerance
+        """Computed in float64 whatever the arrays' dtype, in place: it runs on every pair."""
+        residual = np.multiply(first, self.slope, dtype=np.float64)
+        residual += self.intercept
+        np.subtract(second, residual, out=residual, dtype=np.float64)
+        residual -= self.centre
+        return np.abs(residual, out=residual) <= self.tolerance
 
 
 def lattice_step(window, max_samples=MAX_SAMPLES_PER_PAIR):
