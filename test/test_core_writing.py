@@ -3,7 +3,6 @@ exactly, whatever the calculation dtype (the apply step's hot path, rewritten fo
 import numpy as np
 import pytest
 
-import core_helpers  # noqa: F401 (puts the repository root on sys.path)
 from core.writing import to_output_dtype
 
 
