@@ -3,7 +3,9 @@ exactly, whatever the calculation dtype (the apply step's hot path, rewritten fo
 import numpy as np
 import pytest
 
-from core.writing import to_output_dtype
+import core_helpers as H
+from core.rasters import open_image
+from core.writing import output_profile, to_output_dtype
 
 
 def cast(values, dtype, nodata=None, valid=None, original=None, calculation="float32"):
@@ -69,3 +71,12 @@ def test_nan_nodata_marks_invalid_float_pixels():
 def test_without_nodata_invalid_pixels_keep_their_input_value():
     array, _, _ = cast([10.6, 99.0], "uint16", valid=[True, False], original=[3, 42])
     assert array == [11, 42]
+
+
+@pytest.mark.parametrize("threads", [1, 2, 5])
+def test_outputs_compress_on_the_runs_threads_only(tmp_path, threads):
+    # one thread means one core: GDAL must not compress on threads of its own then
+    path = H.write_raster(str(tmp_path / "in.tif"), H.cast(H.scene(8, 8), "uint16"),
+                          H.scene_transform(0, 0))
+    profile = output_profile(open_image(path), "uint16", None, threads)
+    assert profile.get("NUM_THREADS") == (None if threads == 1 else str(threads))
