@@ -76,9 +76,17 @@ def _partner_values(run, plan, image, window, data, valid, pair):
         other_valid &= plan.vector_mask.keep(
             other.name, window_transform(read_window, other.transform),
             (read_window.height, read_window.width))
-    index = np.ix_(np.arange(other_data.shape[0]), other_rows - read_window.row_off,
-                   other_cols - read_window.col_off)
-    return sub, data[:, rows, cols], other_data[index], valid[:, rows, cols] & other_valid[index]
+    other_rows, other_cols = other_rows - read_window.row_off, other_cols - read_window.col_off
+    if not (_covers_in_order(other_rows, read_window.height)
+            and _covers_in_order(other_cols, read_window.width)):
+        # another pixel grid: pick the nearest pixels (an aligned grid reads them in order)
+        index = np.ix_(np.arange(other_data.shape[0]), other_rows, other_cols)
+        other_data, other_valid = other_data[index], other_valid[index]
+    return sub, data[:, rows, cols], other_data, valid[:, rows, cols] & other_valid
+
+
+def _covers_in_order(indices, count):
+    return indices.size == count and np.array_equal(indices, np.arange(count))
 
 
 def _read_masked(run, plan, image, window):

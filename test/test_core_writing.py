@@ -1,5 +1,6 @@
-"""Casting corrected values to the output data type: rounding, clipping, nodata and nudging,
-exactly, whatever the calculation dtype (the apply step's hot path, rewritten for speed)."""
+"""Writing outputs: casting corrected values to the output data type (rounding, clipping,
+nodata and nudging, exactly, whatever the calculation dtype: the apply step's hot path,
+rewritten for speed) and the outputs' compression threads."""
 import numpy as np
 import pytest
 
