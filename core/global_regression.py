@@ -15,7 +15,7 @@ from .errors import RadioMatchError
 from .footprints import (connected_groups, intersection, nearest_indices, overlapping_pairs,
                          window_of_centres_inside)
 from .global_model import OverlapStats, scale_warnings, solve_model
-from .robust import fit_line, lattice_mask, lattice_step
+from .robust import fit_line, lattice_step
 from .rasters import read_tile
 from .run import Run, plan_run
 from .statistics import Moments
@@ -97,44 +97,95 @@ def _read_masked(run, plan, image, window):
     return data, valid
 
 
-def _lattice_samples(image, pair, sub, first, second, both):
-    """The pairs of ``sub`` on the overlap's sampling lattice, keyed by pixel index so that the
-    sample does not depend on the order of the tiles."""
-    lattice = lattice_mask(sub, pair.window, lattice_step(pair.window))
-    rows, cols = np.nonzero(lattice)
-    keys = (rows + int(sub.row_off)) * image.width + (cols + int(sub.col_off))
-    return keys, first[:, rows, cols], second[:, rows, cols], both[:, rows, cols]
+@dataclass
+class _Lattice:
+    """The sampling lattice of an overlap: a grid of pixels of the first image anchored at the
+    overlap window (so it does not depend on the tiles) and, row by row and column by column,
+    the second image's pixels nearest to them. Each image takes its side of the sample in its
+    own pass, so the sample needs no extra read."""
+    pair: _PairPlan
+    first_rows: np.ndarray
+    first_cols: np.ndarray
+    second_rows: np.ndarray
+    second_cols: np.ndarray
+
+    @classmethod
+    def of(cls, images, pair):
+        window, step = pair.window, lattice_step(pair.window)
+        second_rows, second_cols = nearest_indices(images[pair.first], images[pair.second],
+                                                   window)
+        first_rows = np.arange(int(window.row_off), int(window.row_off + window.height), step)
+        first_cols = np.arange(int(window.col_off), int(window.col_off + window.width), step)
+        return cls(pair, first_rows, first_cols, second_rows[::step], second_cols[::step])
+
+    def side(self, k):
+        """(rows, cols) of image k's pixels on the lattice."""
+        if k == self.pair.first:
+            return self.first_rows, self.first_cols
+        return self.second_rows, self.second_cols
+
+    def extent(self, k):
+        """The window of image k that holds its lattice pixels."""
+        rows, cols = self.side(k)
+        return Window(int(cols.min()), int(rows.min()), int(cols.max() - cols.min() + 1),
+                      int(rows.max() - rows.min() + 1))
+
+    def take(self, k, window, data, valid, width):
+        """Image k's part of the sample inside a tile: (keys, values, valid) with keys the
+        first image's pixel indices, so both sides can be matched; None if none lies there."""
+        rows, cols = self.side(k)
+        in_rows = (rows >= window.row_off) & (rows < window.row_off + window.height)
+        in_cols = (cols >= window.col_off) & (cols < window.col_off + window.width)
+        if not in_rows.any() or not in_cols.any():
+            return None
+        keys = (self.first_rows[in_rows][:, None] * width
+                + self.first_cols[in_cols][None, :]).ravel()
+        index = np.ix_(np.arange(data.shape[0]), rows[in_rows] - int(window.row_off),
+                       cols[in_cols] - int(window.col_off))
+        bands = data.shape[0]
+        return keys, data[index].reshape(bands, -1), valid[index].reshape(bands, -1)
 
 
-def _tile_statistics(run, plan, k, window, partners, robust):
-    """Whole-image moments of one tile of image k, and for each partner either the moments of
-    the overlap pixels or (robust mode) a lattice sample of the overlap pairs."""
+def _tile_statistics(run, plan, k, window, partners, lattices, measure_whole):
+    """One tile of image k: its whole-image moments (if ``measure_whole``), and for each overlap
+    either the moments of its pixel pairs, reading the partner (``partners``: overlaps where k
+    is first), or (robust mode) k's side of the overlap's lattice sample (``lattices``)."""
     run.progress.check_cancelled()
     image = plan.images[k]
     data, valid = _read_masked(run, plan, image, window)
-    whole = Moments.of_tile(data, valid)
+    whole = Moments.of_tile(data, valid) if measure_whole else None
     pairs = {}
+    for lattice in lattices:
+        part = lattice.take(k, window, data, valid, plan.images[lattice.pair.first].width)
+        if part is not None:
+            pairs[(lattice.pair.first, lattice.pair.second)] = part
     for pair in partners:
         found = _partner_values(run, plan, image, window, data, valid, pair)
-        if found is None:
-            continue
-        sub, first, second, both = found
-        if robust:
-            pairs[pair.second] = _lattice_samples(image, pair, sub, first, second, both)
-        else:
-            pairs[pair.second] = (Moments.of_tile(first, both), Moments.of_tile(second, both))
+        if found is not None:
+            _, first, second, both = found
+            pairs[(pair.first, pair.second)] = (Moments.of_tile(first, both),
+                                                Moments.of_tile(second, both))
     return whole, pairs
 
 
-def _fit_pair(samples, dtype):
+def _sorted_sample(parts):
+    keys = np.concatenate([part[0] for part in parts])
+    order = np.argsort(keys, kind="stable")
+    values = np.concatenate([part[1] for part in parts], axis=1)[:, order]
+    valid = np.concatenate([part[2] for part in parts], axis=1)[:, order]
+    return keys[order], values, valid
+
+
+def _fit_pair(first_parts, second_parts, dtype):
     """One robust line per band from the lattice samples of an overlap (None: too few). The
     data's resolution (1 for integers, a few float ulps otherwise) bounds the inlier band from
     below, so an exact relation does not reject its own rounding noise."""
-    keys = np.concatenate([s[0] for s in samples])
-    order = np.argsort(keys, kind="stable")
-    first = np.concatenate([s[1] for s in samples], axis=1)[:, order].astype(np.float64)
-    second = np.concatenate([s[2] for s in samples], axis=1)[:, order].astype(np.float64)
-    both = np.concatenate([s[3] for s in samples], axis=1)[:, order]
+    first_keys, first, first_valid = _sorted_sample(first_parts)
+    second_keys, second, second_valid = _sorted_sample(second_parts)
+    if not np.array_equal(first_keys, second_keys):
+        raise AssertionError("the two sides of an overlap sample do not match")
+    first, second = first.astype(np.float64), second.astype(np.float64)
+    both = first_valid & second_valid
     fits = []
     for band in range(first.shape[0]):
         x, y = first[band][both[band]], second[band][both[band]]
@@ -165,24 +216,39 @@ def _measure(run, plan, pair_plans, images_to_measure, robust):
     mode the overlaps are fitted on a sample, then their inliers are measured in a second pass
     over the overlap areas only. Returns (whole, overlaps, rejected share per pair and band)."""
     bands = plan.images[0].count
-    partners = {k: [pair for pair in pair_plans if pair.first == k] for k in images_to_measure}
+    partners, lattices = {}, {}
+    if robust:
+        for pair in pair_plans:
+            lattice = _Lattice.of(plan.images, pair)
+            for k in (pair.first, pair.second):
+                lattices.setdefault(k, []).append(lattice)
+    else:
+        for pair in pair_plans:
+            partners.setdefault(pair.first, []).append(pair)
     tasks = [(k, window) for k in images_to_measure
              for window in run.image_tiles(plan, plan.images[k])]
+    for k in sorted(set(lattices) - set(images_to_measure)):
+        # an image whose statistics were loaded still gives its side of new overlaps' samples
+        windows = {(w.col_off, w.row_off): w for lattice in lattices[k]
+                   for w in run.image_tiles(plan, plan.images[k], lattice.extent(k))}
+        tasks.extend((k, windows[corner]) for corner in sorted(windows, key=lambda c: c[::-1]))
+    measured = set(images_to_measure)
     run.progress.start_stage("statistics", "Computing image and overlap statistics", len(tasks))
-    results = run.run_tasks(lambda task: _tile_statistics(run, plan, task[0], task[1],
-                                                          partners[task[0]], robust),
-                            tasks, plan.workers)
+    results = run.run_tasks(lambda task: _tile_statistics(
+        run, plan, task[0], task[1], partners.get(task[0], []), lattices.get(task[0], []),
+        task[0] in measured), tasks, plan.workers)
     whole = {k: Moments(bands) for k in images_to_measure}
     overlaps = {(pair.first, pair.second): (Moments(bands), Moments(bands)) for pair in pair_plans}
-    samples = {key: [] for key in overlaps}
+    samples = {key: ([], []) for key in overlaps}
     for (k, _), (tile_whole, tile_pairs) in zip(tasks, results):
-        whole[k].merge(tile_whole)
-        for second, found in tile_pairs.items():
+        if tile_whole is not None:
+            whole[k].merge(tile_whole)
+        for key, found in tile_pairs.items():
             if robust:
-                samples[(k, second)].append(found)
+                samples[key][0 if k == key[0] else 1].append(found)
             else:
-                overlaps[(k, second)][0].merge(found[0])
-                overlaps[(k, second)][1].merge(found[1])
+                overlaps[key][0].merge(found[0])
+                overlaps[key][1].merge(found[1])
     rejected = {}
     if not robust:
         return whole, overlaps, rejected
@@ -190,7 +256,9 @@ def _measure(run, plan, pair_plans, images_to_measure, robust):
     for pair in pair_plans:
         key = (pair.first, pair.second)
         dtype = np.dtype(plan.images[pair.second].dtype)
-        fits[key] = _fit_pair(samples[key], dtype) if samples[key] else [None] * bands
+        first_parts, second_parts = samples[key]
+        fits[key] = (_fit_pair(first_parts, second_parts, dtype) if first_parts and second_parts
+                     else [None] * bands)
     tasks = [(pair, window) for pair in pair_plans
              for window in run.image_tiles(plan, plan.images[pair.first], pair.window)]
     run.progress.start_stage("inliers", "Measuring the overlaps' consistent pixels", len(tasks))

@@ -43,14 +43,6 @@ def lattice_step(window, max_samples=MAX_SAMPLES_PER_PAIR):
     return max(1, math.ceil(math.sqrt(window.width * window.height / max_samples)))
 
 
-def lattice_mask(sub, window, step):
-    """(rows, cols) mask of the lattice points of ``window`` inside its sub-window ``sub``;
-    anchored at the window origin, so it does not depend on the processing tiles."""
-    rows = (np.arange(sub.row_off, sub.row_off + sub.height) - window.row_off) % step == 0
-    cols = (np.arange(sub.col_off, sub.col_off + sub.width) - window.col_off) % step == 0
-    return rows[:, None] & cols[None, :]
-
-
 def _least_squares(first, second):
     mean_first, mean_second = first.mean(), second.mean()
     variance = np.square(first - mean_first).mean()

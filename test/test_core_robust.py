@@ -1,5 +1,6 @@
 """Robust overlap statistics (issue 4): clouds and shadows present in one image only must not
 drag the global regression; on clean data the robust mode agrees with the reference mode."""
+import importlib
 import json
 
 import numpy as np
@@ -188,3 +189,30 @@ def test_a_cloud_where_four_images_meet_is_an_outlier_of_its_image_only(tmp_path
     result = local_block_adjustment(make_quad(tmp_path / "in", cloud=True),
                                     str(tmp_path / "out"), number_of_blocks=(10, 10))
     assert result.details["outlier_blocks"] == {"quad0": 0, "quad1": 0, "quad2": 0, "quad3": 2}
+
+
+def test_statistics_read_each_pixel_once_and_then_only_the_overlaps(tmp_path, monkeypatch):
+    """Issue 6: the first pass reads every pixel of every image once, all bands together (the
+    overlap samples come from each image's own pass); the second reads overlap areas only."""
+    engine = importlib.import_module("core.global_regression")   # the module, not the function
+    paths, _ = make_pair(tmp_path)
+    stage, reads = ["setup"], []
+    real_read_tile = engine.read_tile
+
+    def counting_read_tile(dataset, image, window, nodata):
+        reads.append((stage[0], image.name, int(window.width) * int(window.height)))
+        return real_read_tile(dataset, image, window, nodata)
+
+    def progress(fraction, message):
+        stage[0] = message
+        return False
+
+    monkeypatch.setattr(engine, "read_tile", counting_read_tile)
+    global_regression(paths, str(tmp_path / "out"), window_size=64, progress_callback=progress)
+
+    def pixels(stage_prefix, name):
+        return sum(n for s, image, n in reads if s.startswith(stage_prefix) and image == name)
+
+    # tile_a and tile_b are 200 x 160 and share 60 columns
+    assert pixels("Computing", "tile_a") == pixels("Computing", "tile_b") == 200 * 160
+    assert pixels("Measuring", "tile_a") == pixels("Measuring", "tile_b") == 200 * 60
