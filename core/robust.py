@@ -69,8 +69,8 @@ def _median_line(first, second):
     intercepts = np.append(intercepts, median_second - quantile_slope * median_first)
     step = max(1, first.size // SCORING_SAMPLES)      # score the candidates on a subsample
     first_scored, second_scored = first[::step], second[::step]
-    spread = [np.median(np.abs(second_scored - (i + s * first_scored)))
-              for i, s in zip(intercepts, slopes)]
+    residuals = second_scored - (intercepts[:, None] + slopes[:, None] * first_scored)
+    spread = np.median(np.abs(residuals, out=residuals), axis=1)
     best = int(np.argmin(spread))
     return intercepts[best], slopes[best]
 
