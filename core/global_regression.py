@@ -4,6 +4,7 @@ agree in mean and standard deviation (Yu et al. 2017, as in spectralmatch's glob
 plan -> measure (one streaming pass per image: whole-image and overlap statistics) -> model
 (sparse least squares per band) -> apply (one streaming pass per image).
 """
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -233,14 +234,17 @@ def _measure(run, plan, pair_plans, images_to_measure, robust):
                    for w in run.image_tiles(plan, plan.images[k], lattice.extent(k))}
         tasks.extend((k, windows[corner]) for corner in sorted(windows, key=lambda c: c[::-1]))
     measured = set(images_to_measure)
-    run.progress.start_stage("statistics", "Computing image and overlap statistics", len(tasks))
-    results = run.run_tasks(lambda task: _tile_statistics(
-        run, plan, task[0], task[1], partners.get(task[0], []), lattices.get(task[0], []),
-        task[0] in measured), tasks, plan.workers)
     whole = {k: Moments(bands) for k in images_to_measure}
     overlaps = {(pair.first, pair.second): (Moments(bands), Moments(bands)) for pair in pair_plans}
     samples = {key: ([], []) for key in overlaps}
-    for (k, _), (tile_whole, tile_pairs) in zip(tasks, results):
+    fits = {}
+    tiles_left = Counter(k for k, _ in tasks)
+
+    def take_tile(task, result):
+        # Tiles arrive in order, image by image: an overlap is fitted, and its sample freed,
+        # as soon as both images are through, so samples stay few however many images there are.
+        k = task[0]
+        tile_whole, tile_pairs = result
         if tile_whole is not None:
             whole[k].merge(tile_whole)
         for key, found in tile_pairs.items():
@@ -249,28 +253,39 @@ def _measure(run, plan, pair_plans, images_to_measure, robust):
             else:
                 overlaps[key][0].merge(found[0])
                 overlaps[key][1].merge(found[1])
+        tiles_left[k] -= 1
+        if tiles_left[k] == 0:
+            for lattice in lattices.get(k, []):
+                first, second = lattice.pair.first, lattice.pair.second
+                if tiles_left[first] == 0 and tiles_left[second] == 0:
+                    first_parts, second_parts = samples.pop((first, second))
+                    dtype = np.dtype(plan.images[second].dtype)
+                    fits[(first, second)] = (
+                        _fit_pair(first_parts, second_parts, dtype)
+                        if first_parts and second_parts else [None] * bands)
+
+    run.progress.start_stage("statistics", "Computing image and overlap statistics", len(tasks))
+    run.run_tasks(lambda task: _tile_statistics(
+        run, plan, task[0], task[1], partners.get(task[0], []), lattices.get(task[0], []),
+        task[0] in measured), tasks, plan.workers, take_tile)
     rejected = {}
     if not robust:
         return whole, overlaps, rejected
-    fits = {}
-    for pair in pair_plans:
-        key = (pair.first, pair.second)
-        dtype = np.dtype(plan.images[pair.second].dtype)
-        first_parts, second_parts = samples[key]
-        fits[key] = (_fit_pair(first_parts, second_parts, dtype) if first_parts and second_parts
-                     else [None] * bands)
     tasks = [(pair, window) for pair in pair_plans
              for window in run.image_tiles(plan, plan.images[pair.first], pair.window)]
     run.progress.start_stage("inliers", "Measuring the overlaps' consistent pixels", len(tasks))
-    results = run.run_tasks(lambda task: _inlier_statistics(
-        run, plan, task[0], task[1], fits[(task[0].first, task[0].second)]),
-        tasks, plan.workers)
     valid_pairs = {key: np.zeros(bands, dtype=np.int64) for key in overlaps}
-    for (pair, _), (first_moments, second_moments, count) in zip(tasks, results):
-        key = (pair.first, pair.second)
+
+    def take_inliers(task, result):
+        key = (task[0].first, task[0].second)
+        first_moments, second_moments, count = result
         overlaps[key][0].merge(first_moments)
         overlaps[key][1].merge(second_moments)
         valid_pairs[key] += count
+
+    run.run_tasks(lambda task: _inlier_statistics(
+        run, plan, task[0], task[1], fits[(task[0].first, task[0].second)]),
+        tasks, plan.workers, take_inliers)
     for key, count in valid_pairs.items():
         kept = overlaps[key][0].count
         rejected[key] = np.where(count > 0, 1.0 - kept / np.where(count > 0, count, 1), 0.0)

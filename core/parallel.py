@@ -5,9 +5,11 @@ release the GIL, and threads are safe inside QGIS where processes are not. The p
 is only ever called from the thread that started the run, so the QGIS feedback object is never
 touched from a worker thread.
 """
+import ctypes
 import logging
 import os
 import threading
+import time
 from collections import OrderedDict
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
@@ -19,6 +21,36 @@ LOGGER = logging.getLogger("radiomatch")
 
 _POLL_SECONDS = 0.2
 _HANDLES_PER_THREAD = 16
+_TRIM_SECONDS = 0.1
+
+
+def _find_malloc_trim():
+    try:
+        trim = ctypes.CDLL(None).malloc_trim     # glibc only: the process's own C library
+    except (OSError, AttributeError, TypeError):
+        return None
+    trim.argtypes = [ctypes.c_size_t]
+    trim.restype = ctypes.c_int
+    return trim
+
+
+_MALLOC_TRIM = _find_malloc_trim()
+
+
+class _FreedMemoryReturn:
+    """Gives the memory of freed tile arrays back to the system, at most every
+    ``_TRIM_SECONDS``. Once a larger array has been freed, glibc serves arrays of up to 32 MB
+    from its heap and keeps what is freed there, between GDAL's cached blocks and the small
+    results that stay: global regression over 100 images of 1024^2 held 1,050 MB, 190 MB of
+    it in use (with this: 460 MB, same time)."""
+
+    def __init__(self):
+        self._last = time.monotonic()
+
+    def __call__(self):
+        if _MALLOC_TRIM is not None and time.monotonic() - self._last >= _TRIM_SECONDS:
+            _MALLOC_TRIM(0)
+            self._last = time.monotonic()
 
 
 def resolve_workers(value, parameter_name, warnings):
@@ -100,24 +132,33 @@ class Progress:
             raise CancelledError("The run was cancelled.")
 
 
-def run_tasks(function, tasks, workers, progress):
-    """Run ``function(task)`` for every task on ``workers`` threads; results in task order.
+def run_tasks(function, tasks, workers, progress, consume=None):
+    """Run ``function(task)`` for every task on ``workers`` threads.
 
-    Each finished task advances the progress by one unit. A failure or a cancellation stops the
-    pool: tasks not yet started are dropped and running ones finish their current tile.
+    Results go to ``consume(task, result)`` on the calling thread, in task order, as soon as
+    they are ready, so that a stage keeps only what it still needs; without ``consume`` they
+    are returned as a list in task order. Each finished task advances the progress by one
+    unit. A failure or a cancellation stops the pool: tasks not yet started are dropped and
+    running ones finish their current tile.
     """
     tasks = list(tasks)
+    results = []
+    if consume is None:
+        def consume(task, result):
+            results.append(result)
+    return_freed_memory = _FreedMemoryReturn()
     if workers <= 1:
-        results = []
         for task in tasks:
             progress.check_cancelled()
-            results.append(function(task))
+            consume(task, function(task))
             progress.advance()
             progress.report()
+            return_freed_memory()
         return results
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="radiomatch") as pool:
         futures = [pool.submit(function, task) for task in tasks]
         pending = set(futures)
+        consumed = 0
         try:
             while pending:
                 finished, pending = wait(pending, timeout=_POLL_SECONDS,
@@ -125,13 +166,19 @@ def run_tasks(function, tasks, workers, progress):
                 for future in finished:
                     future.result()
                     progress.advance()
+                while consumed < len(futures) and futures[consumed].done():
+                    result = futures[consumed].result()
+                    futures[consumed] = None
+                    consume(tasks[consumed], result)
+                    consumed += 1
                 progress.report()
+                return_freed_memory()
         except BaseException:
             progress._cancelled.set()
             for future in pending:
                 future.cancel()
             raise
-    return [future.result() for future in futures]
+    return results
 
 
 class DatasetCache:

@@ -117,11 +117,11 @@ class Run:
                     os.remove(temporary)
         return False
 
-    def run_tasks(self, function, tasks, workers):
+    def run_tasks(self, function, tasks, workers, consume=None):
         """:func:`run_tasks` on this run's progress; the stage's dataset handles are closed
         after it, so that handles do not pile up over the stages' thread pools."""
         try:
-            return run_tasks(function, tasks, workers, self.progress)
+            return run_tasks(function, tasks, workers, self.progress, consume)
         finally:
             self.datasets.close()
 

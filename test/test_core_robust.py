@@ -216,3 +216,40 @@ def test_statistics_read_each_pixel_once_and_then_only_the_overlaps(tmp_path, mo
     # tile_a and tile_b are 200 x 160 and share 60 columns
     assert pixels("Computing", "tile_a") == pixels("Computing", "tile_b") == 200 * 160
     assert pixels("Measuring", "tile_a") == pixels("Measuring", "tile_b") == 200 * 60
+
+
+def test_overlap_samples_are_fitted_and_freed_while_the_pass_goes_on(tmp_path, monkeypatch):
+    """Issue 6 (bounded memory over many images): along a strip of images, each overlap is
+    fitted as soon as both of its images are read, not after the last image, so the samples
+    kept at any time do not grow with the number of images."""
+    engine = importlib.import_module("core.global_regression")   # the module, not the function
+    data = H.scene(120, 520, bands=2, seed=3)
+    paths = [H.write_tile(str(tmp_path / f"strip{k}.tif"), data, 0, 100 * k, 120, 120,
+                          gain=1 + 0.05 * k, nodata=0) for k in range(5)]
+    events = []
+    real_read_tile, real_fit_pair = engine.read_tile, engine._fit_pair
+
+    def logging_read_tile(dataset, image, window, nodata):
+        events.append(("read", image.name))
+        return real_read_tile(dataset, image, window, nodata)
+
+    def logging_fit_pair(first_parts, second_parts, dtype):
+        events.append(("fit", len(first_parts), len(second_parts)))
+        return real_fit_pair(first_parts, second_parts, dtype)
+
+    monkeypatch.setattr(engine, "read_tile", logging_read_tile)
+    monkeypatch.setattr(engine, "_fit_pair", logging_fit_pair)
+    result = global_regression(paths, str(tmp_path / "out"), window_size=64)
+
+    fits = [n for n, event in enumerate(events) if event[0] == "fit"]
+    first_reads = {}
+    for n, event in enumerate(events):
+        if event[0] == "read":
+            first_reads.setdefault(event[1], n)
+    assert len(fits) == 4
+    for k, position in enumerate(fits):
+        # the overlap of strip k and strip k+1 is fitted before strip k+2 is read
+        if k + 2 < 5:
+            assert position < first_reads[f"strip{k + 2}"]
+    assert all(event[1] > 0 and event[2] > 0 for event in events if event[0] == "fit")
+    assert len(result.details["overlaps"]) == 4
