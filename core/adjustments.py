@@ -48,6 +48,17 @@ def sidecar_path(path):
     return os.path.splitext(path)[0] + ".meta.json"
 
 
+def read_sidecar(path):
+    """The run metadata saved beside an adjustments file, or {} when there is none (files
+    written by other tools have none) or it cannot be read."""
+    try:
+        with open(sidecar_path(path), encoding="utf-8") as handle:
+            metadata = json.load(handle)
+    except (OSError, ValueError, UnicodeDecodeError):
+        return {}
+    return metadata if isinstance(metadata, dict) else {}
+
+
 def _number(value, where, integer=False):
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise RadioMatchError(f"{where} must be a number, not {value!r}.")

@@ -11,11 +11,12 @@ import numpy as np
 from rasterio.windows import Window, intersect
 from rasterio.windows import transform as window_transform
 
-from .adjustments import build_document, load_adjustments_file, sidecar_path, write_json
+from .adjustments import (build_document, load_adjustments_file, read_sidecar, sidecar_path,
+                          write_json)
 from .errors import RadioMatchError
 from .footprints import (connected_groups, intersection, nearest_indices, overlapping_pairs,
                          window_of_centres_inside)
-from .global_model import OverlapStats, scale_warnings, solve_model
+from .global_model import ANCHORINGS, OverlapStats, overlap_seams, scale_warnings, solve_model
 from .robust import fit_line, lattice_step
 from .rasters import read_tile
 from .run import Run, plan_run
@@ -292,29 +293,225 @@ def _measure(run, plan, pair_plans, images_to_measure, robust):
     return whole, overlaps, rejected
 
 
+def _check_options(anchoring, overlap_statistics, custom_mean_factor, custom_std_factor):
+    if anchoring not in ANCHORINGS:
+        raise RadioMatchError(f"anchoring must be \"set\" or \"per_image\", not {anchoring!r}.")
+    if overlap_statistics not in OVERLAP_STATISTICS:
+        raise RadioMatchError(
+            f"overlap_statistics must be \"robust\" or \"all_pixels\", not {overlap_statistics!r}.")
+    for name, factor in (("custom_mean_factor", custom_mean_factor),
+                         ("custom_std_factor", custom_std_factor)):
+        if (isinstance(factor, bool) or not isinstance(factor, (int, float))
+                or not np.isfinite(factor) or factor < 0):
+            raise RadioMatchError(f"{name} must be a non-negative number, not {factor!r}.")
+
+
+@dataclass
+class _Model:
+    """The statistics the model is solved from."""
+    names: list         # model images: the inputs, then images known only from a loaded file
+    whole: dict         # index -> (mean, std, size) per band, before correction
+    overlaps: dict      # (i, j) -> image i's (mean, std, size) in its overlap with j
+    pairs: list         # OverlapStats of every pair i < j
+    rejected: dict      # (i, j) -> share of the valid pixel pairs left out as outliers, per band
+
+
+def _statistics(run, plan, names, stored, robust):
+    """Measure what the loaded adjustments (``stored``: names, whole, overlaps) do not hold and
+    combine both into a :class:`_Model` of the model images ``names``."""
+    images = plan.images
+    input_names = names[:len(images)]
+    _, stored_whole, stored_overlaps = stored
+    position = {name: k for k, name in enumerate(names)}
+    pair_plans = []
+    for i, j in overlapping_pairs([image.bounds for image in images]):
+        if (input_names[i], input_names[j]) in stored_overlaps:
+            continue
+        window = window_of_centres_inside(images[i], intersection(images[i].bounds,
+                                                                  images[j].bounds))
+        if window is not None:
+            pair_plans.append(_PairPlan(i, j, window))
+    to_measure = sorted({k for k, name in enumerate(input_names) if name not in stored_whole}
+                        | {pair.first for pair in pair_plans})
+    measured_whole, measured_overlaps, rejected = _measure(run, plan, pair_plans, to_measure,
+                                                           robust)
+    whole = {}
+    for k, name in enumerate(names):
+        if name in stored_whole:
+            whole[k] = tuple(np.asarray(column, dtype=float) for column in stored_whole[name])
+        else:
+            moments = measured_whole[k]
+            whole[k] = (moments.mean, moments.std, moments.count)
+    overlaps = {}
+    for (i, j), (first, second) in measured_overlaps.items():
+        overlaps[(i, j)] = (first.mean, first.std, first.count)
+        overlaps[(j, i)] = (second.mean, second.std, second.count)
+    for (name, other), stats in stored_overlaps.items():
+        if name in position and other in position:
+            overlaps[(position[name], position[other])] = tuple(
+                np.asarray(column, dtype=float) for column in stats)
+    pairs = []
+    for (i, j), (mean_i, std_i, size) in sorted(overlaps.items()):
+        if i < j:
+            mean_j, std_j, _ = overlaps[(j, i)]
+            pairs.append(OverlapStats(i, j, mean_i, std_i, mean_j, std_j,
+                                      np.asarray(size, dtype=float)))
+    return _Model(names, whole, overlaps, pairs, rejected)
+
+
+def _warn_about_pairs(run, model):
+    for pair in model.pairs:
+        names = model.names
+        if not np.any(pair.size > 0):
+            run.warn(f"Images {names[pair.first]!r} and {names[pair.second]!r} overlap but share "
+                     "no valid pixel; the pair is left out of the model.")
+        for band in np.flatnonzero((pair.size > 0) & ((pair.std_first == 0)
+                                                      | (pair.std_second == 0))):
+            flat = pair.first if pair.std_first[band] == 0 else pair.second
+            run.warn(f"Image {names[flat]!r} is constant in its overlap of "
+                     f"{names[pair.first]!r} and {names[pair.second]!r} "
+                     f"(band {band + 1}); their contrasts are not matched there.")
+
+
+def _warn_about_groups(run, model, groups, included, anchoring, inputs):
+    """Separate groups, and (set anchoring) groups without a model image."""
+    members = {}
+    for k, label in enumerate(groups):
+        members.setdefault(label, []).append(k)
+
+    def described(indices):
+        names = [model.names[k] for k in indices]
+        return ", ".join(names[:5]) + (" ..." if len(names) > 5 else "")
+
+    if len(members) == len(groups):
+        run.warn("No two images overlap with valid pixels: there is nothing to balance and "
+                 "every image is left unchanged.")
+    elif len(members) > 1:
+        run.warn(f"The images form {len(members)} separate groups without overlaps between "
+                 "them; each group is balanced on its own: "
+                 + "; ".join(described(indices) for indices in members.values()) + ".")
+    if anchoring == "set" and not included.all():
+        for indices in members.values():
+            if len(indices) > 1 and not included[indices].any() and min(indices) < inputs:
+                run.warn(f"No model image overlaps the group {described(indices)}: its images "
+                         "are balanced among themselves and keep their own overall level.")
+
+
+def _solve(run, model, included, anchoring, mean_factor, std_factor, inputs):
+    run.progress.start_stage("solve", "Solving the global model", 1)
+    count, bands = len(model.names), len(model.whole[0][0])
+    whole_mean = np.array([model.whole[k][0] for k in range(count)], dtype=float).reshape(count, bands)
+    whole_std = np.array([model.whole[k][1] for k in range(count)], dtype=float).reshape(count, bands)
+    solution = solve_model(included, whole_mean, whole_std, model.pairs, float(mean_factor),
+                           float(std_factor), anchoring)
+    if not solution.converged:
+        run.warn("The least-squares solver stopped before full convergence; results may be "
+                 "slightly inexact.")
+    for k in solution.unconstrained:
+        if k < inputs:
+            run.warn(f"Image {model.names[k]!r} has no constraint in the model (excluded and "
+                     "without an overlapping model image); it is left unchanged.")
+    links = [(pair.first, pair.second) for pair in model.pairs if np.any(pair.size > 0)]
+    groups = connected_groups(count, links)
+    _warn_about_groups(run, model, groups, included, anchoring, inputs)
+    for message in scale_warnings(model.names, solution.scales):
+        run.warn(message)
+    run.progress.advance()
+    run.progress.report()
+    return solution, groups
+
+
+def _image_record(image):
+    return {"width": image.width, "height": image.height,
+            "bounds": [float(value) for value in image.bounds]}
+
+
+def _check_stored_images(run, path, images, stored_whole):
+    """Warn when the loaded adjustments file's metadata describes other images than these
+    under the same names (a file saved for another dataset)."""
+    recorded = read_sidecar(path).get("images", {})
+    for image in images:
+        entry = recorded.get(image.name)
+        if image.name not in stored_whole or not isinstance(entry, dict):
+            continue
+        current = _image_record(image)
+        different = [key for key in ("width", "height") if entry.get(key) != current[key]]
+        stored_bounds = entry.get("bounds")
+        tolerance = 0.5 * max(image.pixel_size)
+        if (not isinstance(stored_bounds, list) or len(stored_bounds) != 4
+                or not all(isinstance(v, (int, float)) for v in stored_bounds)
+                or max(abs(a - b) for a, b in zip(stored_bounds, current["bounds"])) > tolerance):
+            different.append("extent")
+        if different:
+            run.warn(f"The adjustments file {path!r} does not describe the image {image.name!r}: "
+                     f"its {', '.join(different)} differ from the file's record "
+                     f"({entry.get('width')} x {entry.get('height')} pixels, extent "
+                     f"{stored_bounds}; here {image.width} x {image.height}, extent "
+                     f"{current['bounds']}). Its stored statistics are used as they are; "
+                     "check that the file belongs to these images.")
+
+
+def _save_adjustments(run, plan, model, solution, path, settings):
+    images = plan.images
+    inputs = len(images)
+    document = build_document(
+        model.names[:inputs], solution.scales, solution.offsets,
+        {k: model.whole[k] for k in range(inputs)},
+        {key: value for key, value in model.overlaps.items()
+         if key[0] < inputs and key[1] < inputs})
+    run.write_side_file(path, lambda temporary: write_json(temporary, document))
+    metadata = {
+        "tool": "radiomatch global_regression",
+        "bands": images[0].count, "crs": images[0].crs.to_string(),
+        # JSON has no NaN: a NaN nodata is written as the string "nan"
+        "nodata": ("nan" if plan.nodata is not None and np.isnan(plan.nodata)
+                   else plan.nodata),
+        **settings,
+        "overlap_weight": ("pixel_pairs" if settings["anchoring"] == "per_image"
+                           else "sqrt_pixel_pairs"),
+        "std_ddof": 0,
+        "images": {image.name: _image_record(image) for image in images},
+        "warnings": run.warnings,
+    }
+    run.write_side_file(sidecar_path(path), lambda temporary: write_json(temporary, metadata))
+
+
+def _seam_details(model, solution, inputs):
+    """The seams before and after: per overlap of two input images and band the difference of
+    the two images' means over their common (inlier) pixels, and mosaic-wide the mean absolute
+    difference weighted by the pixel pairs."""
+    pairs = [pair for pair in model.pairs
+             if pair.first < inputs and pair.second < inputs and np.any(pair.size > 0)]
+    before, after = overlap_seams(pairs, solution.scales, solution.offsets)
+    sizes = np.array([pair.size for pair in pairs]).reshape(before.shape)
+    total = np.maximum(sizes.sum(axis=0), 1.0)
+    return {
+        "seams": [[model.names[pair.first], model.names[pair.second], before[p].tolist(),
+                   after[p].tolist(), sizes[p].tolist()] for p, pair in enumerate(pairs)],
+        "seam": {"before": ((np.abs(before) * sizes).sum(axis=0) / total).tolist(),
+                 "after": ((np.abs(after) * sizes).sum(axis=0) / total).tolist()},
+    }
+
+
 def global_regression(input_images, output_images, *, calculation_dtype="float32",
                       output_dtype=None, vector_mask=None, debug_logs=False,
                       custom_nodata_value=None, image_parallel_workers=None,
                       window_parallel_workers=None, window_size=None, save_as_cog=False,
                       specify_model_images=None, custom_mean_factor=1.0, custom_std_factor=1.0,
                       save_adjustments=None, load_adjustments=None, overlap_statistics="robust",
-                      progress_callback=None):
+                      anchoring="set", progress_callback=None):
     """Balance overlapping images with one linear correction per image and band.
 
-    Parameters are spectralmatch's (names, types and defaults); see docs/DESIGN.md for the
-    decisions where this engine differs. Returns a :class:`RunResult` whose ``details`` hold
-    ``adjustments`` ({name: {"scale": [...], "offset": [...]}}), ``groups`` (group label per
-    image), ``whole_stats`` ({name: {"mean": [...], "std": [...]}} before correction),
-    ``footprints`` ({name: [left, bottom, right, top]}) and ``overlaps`` ([name_i, name_j,
-    valid pixel pairs of band 1]).
+    Parameters are spectralmatch's (names, types and defaults), plus ``overlap_statistics``
+    and ``anchoring``; see docs/DESIGN.md for the decisions where this engine differs. Returns
+    a :class:`RunResult` whose ``details`` hold ``adjustments`` ({name: {"scale": [...],
+    "offset": [...]}}), ``groups`` (group label per image), ``whole_stats`` ({name: {"mean":
+    [...], "std": [...]}} before correction), ``footprints`` ({name: [left, bottom, right,
+    top]}), ``overlaps`` ([name_i, name_j, valid pixel pairs of band 1]), ``overlap_rejected``,
+    ``seams`` ([name_i, name_j, [difference of means before, per band], [after], [pixel
+    pairs]]) and ``seam`` ({"before": [...], "after": [...]} mosaic-wide, per band).
     """
-    if overlap_statistics not in OVERLAP_STATISTICS:
-        raise RadioMatchError(
-            f"overlap_statistics must be \"robust\" or \"all_pixels\", not {overlap_statistics!r}.")
-    for name, factor in (("custom_mean_factor", custom_mean_factor),
-                         ("custom_std_factor", custom_std_factor)):
-        if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not np.isfinite(factor) or factor < 0:
-            raise RadioMatchError(f"{name} must be a non-negative number, not {factor!r}.")
+    _check_options(anchoring, overlap_statistics, custom_mean_factor, custom_std_factor)
     with Run(progress_callback, STAGES, debug_logs) as run:
         plan = plan_run(run.warnings, input_images, output_images, "_Global",
                         calculation_dtype=calculation_dtype, output_dtype=output_dtype,
@@ -323,94 +520,18 @@ def global_regression(input_images, output_images, *, calculation_dtype="float32
                         window_parallel_workers=window_parallel_workers,
                         window_size=window_size, window_words=("internal",))
         images = plan.images
-        bands = images[0].count
-        input_names = [image.name for image in images]
-
-        stored_names, stored_whole, stored_overlaps = [], {}, {}
+        inputs = len(images)
+        stored = ([], {}, {})
         if load_adjustments is not None:
-            stored_names, stored_whole, stored_overlaps = load_adjustments_file(
-                load_adjustments, bands)
-        model_names = input_names + [name for name in stored_names if name not in input_names]
-        position = {name: k for k, name in enumerate(model_names)}
-        count = len(model_names)
+            stored = load_adjustments_file(load_adjustments, images[0].count)
+            _check_stored_images(run, load_adjustments, images, stored[1])
+        input_names = [image.name for image in images]
+        model_names = input_names + [name for name in stored[0] if name not in input_names]
         included = _model_images(specify_model_images, input_names, model_names, run)
-
-        pair_plans = []
-        for i, j in overlapping_pairs([image.bounds for image in images]):
-            if (input_names[i], input_names[j]) in stored_overlaps:
-                continue
-            window = window_of_centres_inside(images[i], intersection(images[i].bounds,
-                                                                      images[j].bounds))
-            if window is not None:
-                pair_plans.append(_PairPlan(i, j, window))
-        to_measure = sorted({k for k, name in enumerate(input_names) if name not in stored_whole}
-                            | {pair.first for pair in pair_plans})
-        measured_whole, measured_overlaps, rejected = _measure(
-            run, plan, pair_plans, to_measure, overlap_statistics == "robust")
-
-        whole = {}
-        for k, name in enumerate(model_names):
-            if name in stored_whole:
-                whole[k] = tuple(np.asarray(column, dtype=float) for column in stored_whole[name])
-            else:
-                moments = measured_whole[k]
-                whole[k] = (moments.mean, moments.std, moments.count)
-        overlaps = {}
-        for (i, j), (first, second) in measured_overlaps.items():
-            overlaps[(i, j)] = (first.mean, first.std, first.count)
-            overlaps[(j, i)] = (second.mean, second.std, second.count)
-        for (name, other), stats in stored_overlaps.items():
-            if name in position and other in position:
-                overlaps[(position[name], position[other])] = tuple(
-                    np.asarray(column, dtype=float) for column in stats)
-
-        model_overlaps = []
-        for (i, j), (mean_i, std_i, size) in sorted(overlaps.items()):
-            if i >= j:
-                continue
-            mean_j, std_j, _ = overlaps[(j, i)]
-            if not np.any(np.asarray(size) > 0):
-                run.warn(f"Images {model_names[i]!r} and {model_names[j]!r} overlap but share no "
-                         "valid pixel; the pair is left out of the model.")
-            model_overlaps.append(OverlapStats(i, j, mean_i, std_i, mean_j, std_j,
-                                               np.asarray(size, dtype=float)))
-
-        for overlap in model_overlaps:
-            for band in np.flatnonzero((overlap.size > 0) & ((overlap.std_first == 0)
-                                                             | (overlap.std_second == 0))):
-                flat = overlap.first if overlap.std_first[band] == 0 else overlap.second
-                run.warn(f"Image {model_names[flat]!r} is constant in its overlap of "
-                         f"{model_names[overlap.first]!r} and {model_names[overlap.second]!r} "
-                         f"(band {band + 1}); their contrasts are not matched there.")
-        run.progress.start_stage("solve", "Solving the global model", 1)
-        whole_mean = np.array([whole[k][0] for k in range(count)], dtype=float).reshape(count, bands)
-        whole_std = np.array([whole[k][1] for k in range(count)], dtype=float).reshape(count, bands)
-        solution = solve_model(included, whole_mean, whole_std, model_overlaps,
-                               float(custom_mean_factor), float(custom_std_factor))
-        if not solution.converged:
-            run.warn("The least-squares solver stopped before full convergence; results may be "
-                     "slightly inexact.")
-        for k in solution.unconstrained:
-            if k < len(images):
-                run.warn(f"Image {model_names[k]!r} has no constraint in the model (excluded and "
-                         "without an overlapping model image); it is left unchanged.")
-        links = [(o.first, o.second) for o in model_overlaps if np.any(o.size > 0)]
-        groups = connected_groups(count, links)
-        if not links:
-            run.warn("No two images overlap with valid pixels: there is nothing to balance and "
-                     "every image is left unchanged.")
-        elif len(set(groups)) > 1 and count > 1:
-            members = {}
-            for k, label in enumerate(groups):
-                members.setdefault(label, []).append(model_names[k])
-            described = "; ".join(", ".join(names[:5]) + (" ..." if len(names) > 5 else "")
-                                  for names in members.values())
-            run.warn(f"The images form {len(members)} separate groups without overlaps between "
-                     f"them; each group is balanced on its own: {described}.")
-        for message in scale_warnings(model_names, solution.scales):
-            run.warn(message)
-        run.progress.advance()
-        run.progress.report()
+        model = _statistics(run, plan, model_names, stored, overlap_statistics == "robust")
+        _warn_about_pairs(run, model)
+        solution, groups = _solve(run, model, included, anchoring, custom_mean_factor,
+                                  custom_std_factor, inputs)
 
         calculation = np.dtype(plan.calculation_dtype)
         scales = solution.scales.astype(calculation)
@@ -421,38 +542,26 @@ def global_regression(input_images, output_images, *, calculation_dtype="float32
 
         result = run.apply_pass(plan, correct_tile, "Applying the corrections", save_as_cog)
         if save_adjustments is not None:
-            count_inputs = len(images)
-            document = build_document(
-                input_names, solution.scales, solution.offsets,
-                {k: whole[k] for k in range(count_inputs)},
-                {key: value for key, value in overlaps.items()
-                 if key[0] < count_inputs and key[1] < count_inputs})
-            run.write_side_file(save_adjustments, lambda path: write_json(path, document))
-            metadata = {
-                "tool": "radiomatch global_regression",
-                "bands": bands, "crs": images[0].crs.to_string(),
-                # JSON has no NaN: a NaN nodata is written as the string "nan"
-                "nodata": ("nan" if plan.nodata is not None and np.isnan(plan.nodata)
-                           else plan.nodata), "custom_mean_factor": custom_mean_factor,
-                "custom_std_factor": custom_std_factor, "overlap_weight": "pixel_pairs",
-                "std_ddof": 0, "warnings": run.warnings,
-            }
-            run.write_side_file(sidecar_path(save_adjustments),
-                                lambda path: write_json(path, metadata))
+            _save_adjustments(run, plan, model, solution, save_adjustments, {
+                "anchoring": anchoring, "overlap_statistics": overlap_statistics,
+                "custom_mean_factor": custom_mean_factor,
+                "custom_std_factor": custom_std_factor})
         run.publish()
         result.details["adjustments"] = {
             name: {"scale": solution.scales[k].tolist(), "offset": solution.offsets[k].tolist()}
             for k, name in enumerate(input_names)}
-        result.details["groups"] = [int(label) for label in groups[:len(images)]]
+        result.details["groups"] = [int(label) for label in groups[:inputs]]
         result.details["whole_stats"] = {
-            name: {"mean": np.asarray(whole[k][0], dtype=float).tolist(),
-                   "std": np.asarray(whole[k][1], dtype=float).tolist()}
+            name: {"mean": np.asarray(model.whole[k][0], dtype=float).tolist(),
+                   "std": np.asarray(model.whole[k][1], dtype=float).tolist()}
             for k, name in enumerate(input_names)}
         result.details["overlap_rejected"] = [
-            [input_names[i], input_names[j], share.tolist()] for (i, j), share in rejected.items()]
+            [input_names[i], input_names[j], share.tolist()]
+            for (i, j), share in model.rejected.items()]
         result.details["footprints"] = {image.name: list(image.bounds) for image in images}
         result.details["overlaps"] = [
-            [model_names[o.first], model_names[o.second], int(o.size[0])]
-            for o in model_overlaps if o.first < len(images) and o.second < len(images)]
+            [model.names[o.first], model.names[o.second], int(o.size[0])]
+            for o in model.pairs if o.first < inputs and o.second < inputs]
+        result.details.update(_seam_details(model, solution, inputs))
         run.progress.finish()
         return result

@@ -209,12 +209,12 @@ def assert_worked_example(scales, offsets):
 
 def test_worked_example_through_solve_model():
     solution = solve_model(np.ones(3, dtype=bool), EXAMPLE_WHOLE_MEAN, EXAMPLE_WHOLE_STD,
-                           [EXAMPLE_OVERLAP])
+                           [EXAMPLE_OVERLAP], anchoring="per_image")
     assert_worked_example(solution.scales[:, 0], solution.offsets[:, 0])
     assert solution.converged
 
     only_a = solve_model(np.array([True, False, False]), EXAMPLE_WHOLE_MEAN, EXAMPLE_WHOLE_STD,
-                         [EXAMPLE_OVERLAP])
+                         [EXAMPLE_OVERLAP], anchoring="per_image")
     np.testing.assert_allclose(only_a.scales[:, 0], [1.0, 0.6667, 1.0], rtol=1e-4)
     np.testing.assert_allclose(only_a.offsets[:, 0], [0.0, 20.0, 0.0], atol=1e-4)
     # B now matches A exactly; C had no row at all
@@ -250,7 +250,7 @@ def test_worked_example_end_to_end_from_a_hand_written_json(example_rasters, tmp
     # B occurs only in the JSON: it takes part in the model (anchor and stored overlap), no output
     resaved = tmp_path / "resaved.json"
     result = run([example_rasters["A"], example_rasters["C"]], tmp_path / "out",
-                 load_adjustments=stored, save_adjustments=str(resaved))
+                 load_adjustments=stored, save_adjustments=str(resaved), anchoring="per_image")
     assert sorted(result.details["adjustments"]) == ["A", "C"]
     assert sorted(os.listdir(tmp_path / "out")) == ["A_Global.tif", "C_Global.tif"]
     assert list(json.loads(resaved.read_text())) == ["A", "C"]     # JSON-only images dropped
@@ -268,11 +268,12 @@ def test_worked_example_end_to_end_from_a_hand_written_json(example_rasters, tmp
     np.testing.assert_array_equal(H.read(result.output_images[1]), data)
 
     # every image an input: the stored statistics are used instead of the pixels
-    result = run(list(example_rasters.values()), tmp_path / "out2", load_adjustments=stored)
+    result = run(list(example_rasters.values()), tmp_path / "out2", load_adjustments=stored,
+                 anchoring="per_image")
     assert_worked_example(*[np.array([params(result, n)[i][0] for n in "ABC"]) for i in (0, 1)])
 
     result = run(list(example_rasters.values()), tmp_path / "out3", load_adjustments=stored,
-                 specify_model_images=("include", ["A"]))
+                 specify_model_images=("include", ["A"]), anchoring="per_image")
     np.testing.assert_allclose([params(result, n)[0][0] for n in "ABC"], [1.0, 0.6667, 1.0],
                                rtol=1e-4)
     np.testing.assert_allclose([params(result, n)[1][0] for n in "ABC"], [0.0, 20.0, 0.0],
@@ -292,7 +293,8 @@ def test_solve_model_matches_a_dense_implementation_of_the_specification():
              o.std_second[0], o.size[0]) for o in overlaps]
     for included in (np.ones(count, bool), np.array([True, False, True, False, False, True])):
         for factors in ((1.0, 1.0), (3.0, 0.5), (0.25, 4.0)):
-            solution = solve_model(included, whole_mean, whole_std, overlaps, *factors)
+            solution = solve_model(included, whole_mean, whole_std, overlaps, *factors,
+                                   anchoring="per_image")
             scales, offsets = oracle(included, whole_mean[:, 0], whole_std[:, 0], flat, *factors)
             np.testing.assert_allclose(solution.scales[:, 0], scales, rtol=1e-9, atol=1e-9)
             np.testing.assert_allclose(solution.offsets[:, 0], offsets, rtol=1e-9, atol=1e-7)
@@ -569,7 +571,8 @@ def test_excluded_images_are_matched_only_to_directly_overlapping_model_images(t
                           nodata=0)
              for name, col, gain in (("a", 0, 1.0), ("b", 25, 1.3), ("c", 50, 0.8))]
     guard.watch(folder)
-    result = run(paths, tmp_path / "out", specify_model_images=("include", ["a"]))
+    result = run(paths, tmp_path / "out", specify_model_images=("include", ["a"]),
+                 anchoring="per_image")
     assert params(result, "b")[0][0] == pytest.approx(1 / 1.3, rel=1e-3)
     np.testing.assert_allclose(params(result, "c")[0], 1.0, atol=1e-12)
     np.testing.assert_allclose(params(result, "c")[1], 0.0, atol=1e-9)
@@ -579,12 +582,13 @@ def test_excluded_images_are_matched_only_to_directly_overlapping_model_images(t
 
 def test_custom_mean_and_std_factors_change_the_solution_as_specified(tiles, tmp_path):
     saved = tmp_path / "default.json"
-    default = run(tiles.paths, tmp_path / "d", save_adjustments=str(saved))
+    default = run(tiles.paths, tmp_path / "d", save_adjustments=str(saved), anchoring="per_image")
     document = json.loads(saved.read_text())
     results = {(1.0, 1.0): default}
     for factors in ((6.0, 1.0), (1.0, 0.2)):
         results[factors] = run(tiles.paths, tmp_path / f"f{factors[0]:g}_{factors[1]:g}".replace(".", "p"),
-                               custom_mean_factor=factors[0], custom_std_factor=factors[1])
+                               custom_mean_factor=factors[0], custom_std_factor=factors[1],
+                               anchoring="per_image")
     included = np.ones(4, dtype=bool)
     for band in range(2):
         whole_mean = [document[n]["whole_stats"][f"band_{band}"]["mean"] for n in tiles.names]
@@ -607,7 +611,7 @@ def test_mean_factor_weights_the_mean_rows_quadratically():
     custom_std_factor the std difference (the worked example's numbers)."""
     def gaps(mean_factor, std_factor):
         s = solve_model(np.ones(3, bool), EXAMPLE_WHOLE_MEAN, EXAMPLE_WHOLE_STD,
-                        [EXAMPLE_OVERLAP], mean_factor, std_factor)
+                        [EXAMPLE_OVERLAP], mean_factor, std_factor, anchoring="per_image")
         a, b = s.scales[:, 0], s.offsets[:, 0]
         return abs(a[0] * 100 + b[0] - a[1] * 120 - b[1]), abs(a[0] * 10 - a[1] * 15)
 
