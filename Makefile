@@ -7,6 +7,7 @@
 #   make package  dist/radiomatch-<version>.zip for "Install from ZIP" / plugins.qgis.org
 #   make translations  pylupdate5 (update i18n/*.ts from the plugin sources), then lrelease
 #   make lint     pyflakes over the plugin, tests, demo and scripts
+#   make quality  the correctness benchmark: known-truth cases scored, table into README.md
 #   make clean    remove the venv, dist/, build/, demo/output and caches
 #
 # Everything Python runs on Debian's /usr/bin/python3 (the one that can import qgis) or
@@ -39,10 +40,10 @@ LRELEASE     := lrelease
 
 PYTEST_ARGS ?=
 
-.PHONY: help setup apt-packages test demo package lint clean bench translations qm
+.PHONY: help setup apt-packages test demo package lint clean bench quality translations qm
 
 help:
-	@sed -n '3,11p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,12p' Makefile | sed 's/^# \{0,1\}//'
 
 setup: apt-packages $(VENV_STAMP)
 
@@ -96,6 +97,12 @@ i18n/%.qm: i18n/%.ts
 # test/bench/results.json); e.g. make bench BENCH_ARGS="--size 2048 --count 9".
 bench: apt-packages
 	$(SYSTEM_PYTHON) test/bench/run.py $(BENCH_ARGS)
+
+# Correctness benchmark against a known truth (generates its data under test/quality/work,
+# writes test/quality/results.json and the table in README.md); e.g.
+# make quality QUALITY_ARGS="--cases cloud --no-readme".
+quality: apt-packages
+	$(SYSTEM_PYTHON) test/quality/run.py $(QUALITY_ARGS)
 
 lint: setup
 	$(SYSTEM_PYTHON) -m pyflakes $(LINT_PATHS)
