@@ -15,6 +15,7 @@ import rasterio
 from rasterio.warp import transform_geom
 
 import core_helpers as H  # also puts the repository root on sys.path
+import known_truth
 from core import CancelledError, RadioMatchError, global_regression
 from core.global_model import OverlapStats, solve_model
 
@@ -185,6 +186,166 @@ def test_default_model_reduces_every_overlap_disagreement(tiles, tmp_path):
 
                 assert gap(inputs) > 100.0              # the tiles really disagree before
                 assert gap(outputs) < 0.25 * gap(inputs), (first, second, band)
+
+
+# ------------------------------------------------------------------------------------------------
+# set anchoring on real imagery with known truth (test/known_truth.py: Landsat 7 tiles, each
+# with its own gain and offset per band, so an exact answer exists)
+
+
+def gained_tiles(outputs, case):
+    """Per tile and band, the gain of its output against the truth (least squares)."""
+    gains = np.zeros((len(outputs), case.bands))
+    for k, path in enumerate(outputs):
+        values, valid = known_truth.read_tile(path)
+        for band in range(case.bands):
+            keep = valid[band] & case.scored[k]
+            gains[k, band] = np.polyfit(case.truth[k][band][keep], values[band][keep], 1)[0]
+    return gains
+
+
+def assert_matches_truth(case, outputs, tolerance=0.005, seam=0.1):
+    """Outputs equal the truth up to one common gain and offset per band, within ``tolerance``
+    of the distortion's RMSE, and every overlap's mean difference is below ``seam`` DN."""
+    np.testing.assert_array_less(known_truth.truth_rmse(case, outputs),
+                                 tolerance * known_truth.distortion_rmse(case))
+    for pair, difference in known_truth.overlap_mean_differences(outputs, case.scored).items():
+        assert np.abs(difference).max() < seam, (pair, difference)
+
+
+@pytest.fixture
+def truth_case(tmp_path, guard):
+    """``truth_case(generator, **options)``: a known-truth case written under ``tmp_path``,
+    its inputs checksummed."""
+    def make(generator, folder="in", **options):
+        case = generator(str(tmp_path / folder), **options)
+        guard.watch(str(tmp_path / folder))
+        return case
+    return make
+
+
+def test_set_anchoring_recovers_a_grid_of_real_tiles_up_to_one_gain_and_offset(truth_case,
+                                                                               tmp_path):
+    case = truth_case(known_truth.gain_offset_grid)
+    result = run(case.paths, tmp_path / "set")
+    assert_matches_truth(case, result.output_images)
+    seams = np.array([pair[3] for pair in result.details["seams"]])
+    assert np.abs(seams).max() < 0.1 and len(seams) == 20
+    # the reference's per-image anchors leave a large part of every seam
+    reference = run(case.paths, tmp_path / "per_image", anchoring="per_image")
+    reference_seams = np.array([pair[3] for pair in reference.details["seams"]])
+    assert np.abs(reference_seams).mean() > 0.1 * np.abs(np.array(
+        [pair[2] for pair in reference.details["seams"]])).mean()
+    assert known_truth.seam_score(case, reference.output_images) > 100 * known_truth.seam_score(
+        case, result.output_images)
+
+
+def test_set_anchoring_keeps_the_mean_of_the_model_images_whole_means(truth_case, tmp_path):
+    case = truth_case(known_truth.gain_offset_grid, seed=11)
+    result = run(case.paths, tmp_path / "out")
+    before = np.mean([result.details["whole_stats"][name]["mean"]
+                      for name in result.details["adjustments"]], axis=0)
+    after = np.mean([H.read(path).astype(float)[:, valid].mean(axis=1) for path, valid in
+                     zip(result.output_images, case.valid)], axis=0)
+    np.testing.assert_allclose(after, before, rtol=1e-4)
+
+
+def test_a_strip_of_six_tiles_does_not_drift(truth_case, tmp_path):
+    case = truth_case(known_truth.gain_offset_grid, rows=1, cols=6, seed=12)
+    result = run(case.paths, tmp_path / "out")
+    assert_matches_truth(case, result.output_images)
+    gains = gained_tiles(result.output_images, case)
+    np.testing.assert_allclose(gains, gains[[0] * 6], rtol=1e-3)
+
+
+def test_disconnected_groups_each_keep_their_own_level(truth_case, tmp_path):
+    case = truth_case(known_truth.disconnected)
+    result = run(case.paths, tmp_path / "out")
+    assert any("separate groups" in message for message in result.warnings)
+    groups = np.array(case.groups)
+    for group in (0, 1):
+        members = np.flatnonzero(groups == group)
+        for (i, j), difference in known_truth.overlap_mean_differences(
+                [result.output_images[k] for k in members]).items():
+            assert np.abs(difference).max() < 0.1
+        before = np.mean([result.details["whole_stats"][case.paths[k].split(os.sep)[-1][:-4]]
+                          ["mean"] for k in members], axis=0)
+        after = np.mean([H.read(result.output_images[k]).astype(float)[:, case.valid[k]]
+                         .mean(axis=1) for k in members], axis=0)
+        np.testing.assert_allclose(after, before, rtol=1e-4)
+
+
+@pytest.mark.parametrize("model_tile", [0, 4])
+def test_one_included_model_image_is_unchanged_and_the_others_match_it(truth_case, tmp_path,
+                                                                       model_tile):
+    case = truth_case(known_truth.gain_offset_grid, seed=13)
+    name = os.path.splitext(os.path.basename(case.paths[model_tile]))[0]
+    result = run(case.paths, tmp_path / "out", specify_model_images=("include", [name]))
+    scale, offset = params(result, name)
+    np.testing.assert_allclose(scale, 1.0, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(offset, 0.0, rtol=0, atol=1e-9)
+    np.testing.assert_array_equal(H.read(result.output_images[model_tile]),
+                                  H.read(case.paths[model_tile]))
+    assert_matches_truth(case, result.output_images)
+    gains = gained_tiles(result.output_images, case)
+    np.testing.assert_allclose(gains, gains[[model_tile] * 9], rtol=1e-3)
+    np.testing.assert_allclose(gains[model_tile], case.gains[model_tile], rtol=1e-3)
+
+
+def test_several_model_images_define_the_level_together(truth_case, tmp_path):
+    case = truth_case(known_truth.gain_offset_grid, seed=14)
+    names = [os.path.splitext(os.path.basename(path))[0] for path in case.paths]
+    result = run(case.paths, tmp_path / "out", specify_model_images=("exclude", names[2:]))
+    assert_matches_truth(case, result.output_images)
+    means = {name: np.array(result.details["whole_stats"][name]["mean"]) for name in names[:2]}
+    after = [params(result, name)[0] * means[name] + params(result, name)[1] for name in names[:2]]
+    np.testing.assert_allclose(np.mean(after, axis=0), np.mean(list(means.values()), axis=0),
+                               rtol=1e-9)
+
+
+def test_a_cloud_in_one_overlap_with_robust_statistics(truth_case, tmp_path):
+    case = truth_case(known_truth.cloud)
+    result = run(case.paths, tmp_path / "out")
+    assert_matches_truth(case, result.output_images)
+
+
+def test_saved_statistics_solve_again_in_both_anchorings(truth_case, tmp_path):
+    case = truth_case(known_truth.gain_offset_grid, seed=15)
+    saved = tmp_path / "set.json"
+    first = run(case.paths, tmp_path / "first", save_adjustments=str(saved))
+    metadata = json.loads((tmp_path / "set.meta.json").read_text())
+    assert metadata["anchoring"] == "set" and metadata["overlap_weight"] == "sqrt_pixel_pairs"
+    assert sorted(metadata["images"]) == sorted(first.details["adjustments"])
+    for anchoring in ("set", "per_image"):
+        direct = run(case.paths, tmp_path / f"direct_{anchoring}", anchoring=anchoring)
+        loaded = run(case.paths, tmp_path / f"loaded_{anchoring}", anchoring=anchoring,
+                     load_adjustments=str(saved))
+        for name in direct.details["adjustments"]:
+            for got, expected in zip(params(loaded, name), params(direct, name)):
+                np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-6)
+    saved_reference = tmp_path / "per_image.json"
+    run(case.paths, tmp_path / "third", save_adjustments=str(saved_reference),
+        anchoring="per_image")
+    metadata = json.loads((tmp_path / "per_image.meta.json").read_text())
+    assert metadata["anchoring"] == "per_image" and metadata["overlap_weight"] == "pixel_pairs"
+
+
+def test_adjustments_saved_for_other_images_are_used_with_a_warning(truth_case, tmp_path):
+    case = truth_case(known_truth.gain_offset_grid, seed=16)
+    saved = tmp_path / "saved.json"
+    run(case.paths, tmp_path / "first", save_adjustments=str(saved))
+    same = run(case.paths, tmp_path / "same", load_adjustments=str(saved))
+    assert not any("does not describe" in message for message in same.warnings)
+    other = truth_case(known_truth.gain_offset_grid, folder="other", rows=2, cols=2, overlap=0.5,
+                       seed=16)
+    result = run(other.paths, tmp_path / "other_out", load_adjustments=str(saved))
+    described = [message for message in result.warnings if "does not describe" in message]
+    assert len(described) == 4 and "saved.json" in described[0] and "extent" in described[0]
+
+
+def test_unknown_anchoring_is_an_error(tiles, tmp_path):
+    with pytest.raises(RadioMatchError, match="anchoring"):
+        run(tiles.paths, tmp_path / "out", anchoring="group")
 
 
 # ------------------------------------------------------------------------------------------------
