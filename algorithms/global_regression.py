@@ -40,6 +40,8 @@ LOAD_ADJUSTMENTS = "LOAD_ADJUSTMENTS"
 MODEL_IMAGES_MODES = ("include", "exclude")
 OVERLAP_STATISTICS = "OVERLAP_STATISTICS"
 OVERLAP_STATISTICS_MODES = ("robust", "all_pixels")
+ANCHORING = "ANCHORING"
+ANCHORINGS = ("set", "per_image")
 
 
 class GlobalRegression(RadioMatchAlgorithm):
@@ -75,6 +77,11 @@ class GlobalRegression(RadioMatchAlgorithm):
             [self.tr("Include: only these images constrain the model"),
              self.tr("Exclude: these images follow the others")], defaultValue=0))
         self.addParameter(QgsProcessingParameterEnum(
+            ANCHORING, self.tr("What keeps its overall radiometry"),
+            [self.tr("The whole set: seamless"),
+             self.tr("Each image: a compromise that leaves part of the seams (as spectralmatch)")],
+            defaultValue=0))
+        self.addParameter(QgsProcessingParameterEnum(
             OVERLAP_STATISTICS, self.tr("Overlap statistics"),
             [self.tr("Robust: ignore pixels that disagree (clouds, shadows, changes)"),
              self.tr("All pixels (as spectralmatch)")], defaultValue=0))
@@ -100,7 +107,8 @@ class GlobalRegression(RadioMatchAlgorithm):
             "<p>Global regression makes overlapping rasters radiometrically consistent. For "
             "every band it solves one <i>scale</i> and <i>offset</i> per image by least squares, "
             "so that the mean and standard deviation of each image match those of its neighbours "
-            "in their overlaps, while the whole set keeps its overall radiometry. Each input gets "
+            "in their overlaps, while the whole set (or the model images together) keeps its "
+            "overall radiometry. Each input gets "
             "a corrected GeoTIFF (<code>scale &times; value + offset</code>). Images that share no "
             "overlap with the others are solved as separate groups (with a warning). Run "
             "<i>Local block adjustment</i> on the outputs to remove local differences.</p>"
@@ -121,8 +129,15 @@ class GlobalRegression(RadioMatchAlgorithm):
                 "constrains it."),
             MODEL_IMAGES_MODE: self.tr(
                 "<i>Include</i>: only the model images keep their overall radiometry and the "
-                "others are fitted to them. <i>Exclude</i>: the model images are fitted to the "
-                "others."),
+                "others are fitted to them (one model image comes out unchanged). "
+                "<i>Exclude</i>: the model images are fitted to the others."),
+            ANCHORING: self.tr(
+                "<i>The whole set</i> (default): the model images keep their mean and standard "
+                "deviation together, exactly, and every overlap is free to agree: where the "
+                "images differ by a gain and an offset the seams disappear. <i>Each image</i>: "
+                "every model image also tries to keep its own mean and standard deviation, "
+                "against the overlaps, so the result is a compromise that leaves part of every "
+                "seam; it reproduces spectralmatch's numbers."),
             OVERLAP_STATISTICS: self.tr(
                 "<i>Robust</i> (default): in each overlap, only the pixel pairs that follow the "
                 "two images' dominant radiometric relation enter the statistics, so a cloud, a "
@@ -130,10 +145,12 @@ class GlobalRegression(RadioMatchAlgorithm):
                 "<i>All pixels</i>: every valid pair counts, exactly as spectralmatch; use it for "
                 "clean overlaps when you need the reference's numbers."),
             CUSTOM_MEAN_FACTOR: self.tr(
-                "Weight of the overlap-mean equations relative to the anchoring equations "
-                "(default 1; the least-squares weight is its square)."),
+                "Weight of the overlap-mean equations relative to the standard-deviation ones "
+                "and, when each image keeps its radiometry, to those anchoring equations "
+                "(default 1; the least-squares weight is its square; 0: means are not matched)."),
             CUSTOM_STD_FACTOR: self.tr(
-                "Weight of the overlap standard-deviation equations (default 1)."),
+                "Weight of the overlap standard-deviation equations (default 1; 0: contrasts are "
+                "not matched, only offsets change)."),
             SAVE_ADJUSTMENTS: self.tr(
                 "Optional JSON file receiving the scales, offsets and statistics (the "
                 "spectralmatch layout), e.g. to reuse the statistics later."),
@@ -189,6 +206,7 @@ class GlobalRegression(RadioMatchAlgorithm):
             load_adjustments=load_adjustments,
             overlap_statistics=OVERLAP_STATISTICS_MODES[
                 self.parameterAsEnum(parameters, OVERLAP_STATISTICS, context)],
+            anchoring=ANCHORINGS[self.parameterAsEnum(parameters, ANCHORING, context)],
         )
         feedback.pushInfo(self.tr("Global regression of {} image(s) into {}").format(
             len(inputs), folder))
@@ -213,6 +231,8 @@ class GlobalRegression(RadioMatchAlgorithm):
         model_images = kwargs["specify_model_images"]
         summary = [
             (self.tr("Output folder"), html.escape(folder)),
+            (self.tr("What keeps its overall radiometry"),
+             self.tr("the whole set") if kwargs["anchoring"] == "set" else self.tr("each image")),
             (self.tr("Model images"), html.escape(
                 "{}: {}".format(model_images[0], ", ".join(model_images[1]))
                 if model_images else self.tr("all inputs"))),

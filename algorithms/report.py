@@ -41,7 +41,7 @@ h3{font-size:14px;margin:16px 0 6px}p.meta{color:#666;margin:0 0 12px}
 table{border-collapse:collapse;font-size:12px;margin:6px 0}
 th,td{border:1px solid #ddd;padding:3px 7px;text-align:right}
 th{background:#f3f3f3}td.l,th.l{text-align:left}
-tr.flag td{background:#fdecea}span.flag{color:#d62728;font-weight:bold}
+table.headline td{font-size:14px}tr.flag td{background:#fdecea}span.flag{color:#d62728;font-weight:bold}
 ul.warn li{color:#8a4b00}.thumbs{display:flex;flex-wrap:wrap;gap:10px}
 figure{margin:0;text-align:center;font-size:11px}figcaption{max-width:200px;word-break:break-all}
 svg text{font-family:"DejaVu Sans",Arial,Helvetica,sans-serif}
@@ -259,29 +259,26 @@ def footprint_svg(names, footprints, overlaps, group_of, flagged, width=640, max
     return "".join(parts)
 
 
-def means_chart_svg(names, band, before, after, width=640, height=250):
-    """Band ``band``'s mean of every image before (grey ring) and after (coloured dot)."""
-    values = [v for name in names for v in (before.get(name, [None] * (band + 1))[band],
-                                            after.get(name, [None] * (band + 1))[band])
-              if is_number(v)]
+def before_after_chart_svg(labels, before, after, title, width=640, height=250):
+    """One value per label before (grey ring) and after (coloured dot), joined by a line."""
+    values = [v for v in list(before) + list(after) if is_number(v)]
     if not values:
         return ""
-    ticks = nice_ticks(min(values), max(values))
+    ticks = nice_ticks(min(values + [0.0]), max(values))
     low, high = ticks[0], ticks[-1]
     if high <= low:
         high = low + 1
-    labelled = len(names) <= MAX_LABELLED
+    labelled = len(labels) <= MAX_LABELLED
     margin_left, margin_right, margin_top = 60, 12, 26
     margin_bottom = 70 if labelled else 20
     plot_w = width - margin_left - margin_right
     plot_h = height - margin_top - margin_bottom
-    step = plot_w / max(1, len(names))
+    step = plot_w / max(1, len(labels))
 
     def y_of(value):
         return margin_top + plot_h * (1 - (value - low) / (high - low))
 
-    parts = [svg_open(width, height, tr("Band {} mean before and after").format(band + 1)),
-             '<rect width="100%" height="100%" fill="#fff"/>']
+    parts = [svg_open(width, height, title), '<rect width="100%" height="100%" fill="#fff"/>']
     for tick in ticks:
         y = y_of(tick)
         parts.append('<line x1="{}" x2="{}" y1="{:.1f}" y2="{:.1f}" stroke="#e4e4e4"/>'.format(
@@ -289,25 +286,23 @@ def means_chart_svg(names, band, before, after, width=640, height=250):
         parts.append(text(margin_left - 6, y + 4, "{:g}".format(tick), 10, "end"))
     parts.append('<line x1="{0}" x2="{0}" y1="{1}" y2="{2}" stroke="#888"/>'.format(
         margin_left, margin_top, margin_top + plot_h))
-    for k, name in enumerate(names):
+    for k, (label, value_before, value_after) in enumerate(zip(labels, before, after)):
         x = margin_left + step * (k + 0.5)
-        mean_before = before.get(name, [None] * (band + 1))[band]
-        mean_after = after.get(name, [None] * (band + 1))[band]
-        if is_number(mean_before) and is_number(mean_after):
+        if is_number(value_before) and is_number(value_after):
             parts.append('<line x1="{0:.1f}" x2="{0:.1f}" y1="{1:.1f}" y2="{2:.1f}" '
                          'stroke="#999" stroke-width="1.5"/>'.format(
-                             x, y_of(mean_before), y_of(mean_after)))
-        if is_number(mean_before):
+                             x, y_of(value_before), y_of(value_after)))
+        if is_number(value_before):
             parts.append('<circle cx="{:.1f}" cy="{:.1f}" r="4.5" fill="#fff" stroke="#777" '
                          'stroke-width="1.8"><title>{}</title></circle>'.format(
-                             x, y_of(mean_before), esc("{}: {:.6g}".format(name, mean_before))))
-        if is_number(mean_after):
+                             x, y_of(value_before), esc("{}: {:.6g}".format(label, value_before))))
+        if is_number(value_after):
             parts.append('<circle cx="{:.1f}" cy="{:.1f}" r="4.5" fill="{}"><title>{}</title>'
-                         '</circle>'.format(x, y_of(mean_after), CATEGORY_COLOURS[0],
-                                            esc("{}: {:.6g}".format(name, mean_after))))
+                         '</circle>'.format(x, y_of(value_after), CATEGORY_COLOURS[0],
+                                            esc("{}: {:.6g}".format(label, value_after))))
         if labelled:
             y = margin_top + plot_h + 12
-            parts.append(text(x, y, name, 10, "end",
+            parts.append(text(x, y, label, 10, "end",
                               ' transform="rotate(-35 {:.1f} {:.1f})"'.format(x, y)))
     legend_y = 4
     parts.append('<circle cx="{}" cy="{}" r="4.5" fill="#fff" stroke="#777" stroke-width="1.8"/>'
@@ -317,6 +312,48 @@ def means_chart_svg(names, band, before, after, width=640, height=250):
         width - 110, legend_y + 4, CATEGORY_COLOURS[0]))
     parts.append(text(width - 100, legend_y + 8, tr("after"), 10, "start"))
     parts.append("</svg>")
+    return "".join(parts)
+
+
+def removed_share(before, after):
+    """How much of ``before`` is gone in ``after``, as text ("97.5 %"), or a dash."""
+    if not (is_number(before) and is_number(after)) or before == 0:
+        return "&ndash;"
+    return "{:.1f} %".format(100.0 * (1.0 - abs(after) / abs(before)))
+
+
+def seam_section(details, bands):
+    """The headline: the seams before and after, mosaic-wide per band and per overlap."""
+    seam = details.get("seam") or {}
+    seams = details.get("seams") or []
+    parts = ["<h2>{}</h2>".format(esc(tr("Seams before and after")))]
+    if not seams:
+        parts.append("<p>{}</p>".format(esc(tr("No two images overlap with valid pixels, so "
+                                                "there is no seam to measure."))))
+        return "".join(parts)
+    parts.append("<p>{}</p>".format(esc(tr(
+        "A seam is the difference between the mean values of two overlapping images over the "
+        "pixels they both cover (the consistent pixels, with robust statistics). The mosaic-wide "
+        "figure is the mean of its absolute value over all overlaps, weighted by their pixel "
+        "pairs; after the correction it should be close to 0. Values are computed from the "
+        "statistics and the fitted corrections, before the outputs are rounded."))))
+    rows = ['<tr><th class="l">{}</th><th>{}</th><th>{}</th><th>{}</th></tr>'.format(
+        esc(tr("Band")), esc(tr("Mosaic-wide seam before")), esc(tr("After")),
+        esc(tr("Removed")))]
+    before, after = seam.get("before") or [], seam.get("after") or []
+    for band in range(bands):
+        first = before[band] if band < len(before) else None
+        second = after[band] if band < len(after) else None
+        rows.append("<tr><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>".format(
+            band + 1, num(first), num(second), removed_share(first, second)))
+    parts.append('<table class="headline">{}</table>'.format("".join(rows)))
+    labels = ["{} / {}".format(first, second) for first, second, *_ in seams]
+    for band in range(bands):
+        parts.append("<h3>{}</h3>".format(esc(tr("Band {}").format(band + 1))))
+        parts.append(before_after_chart_svg(
+            labels, [abs(entry[2][band]) if band < len(entry[2]) else None for entry in seams],
+            [abs(entry[3][band]) if band < len(entry[3]) else None for entry in seams],
+            tr("Band {} seams before and after").format(band + 1)))
     return "".join(parts)
 
 
@@ -341,6 +378,7 @@ def global_regression_html(result, names, summary, version=""):
         (tr("Images"), count(len(names))), (tr("Bands"), count(bands)),
         (tr("Overlapping pairs"), count(len(overlaps))),
         (tr("Overlap groups"), count(group_count) if group_count else "&ndash;")])]
+    body.append(seam_section(details, bands))
 
     body.append("<h2>{}</h2>".format(esc(tr("Footprints and overlap graph"))))
     body.append("<p>{}</p>".format(esc(tr(
@@ -361,21 +399,6 @@ def global_regression_html(result, names, summary, version=""):
     if notes:
         body.append('<ul>{}</ul>'.format("".join(
             '<li><span class="flag">{}</span></li>'.format(esc(n)) for n in notes)))
-
-    body.append("<h2>{}</h2>".format(esc(tr("Band means before and after"))))
-    if whole:
-        body.append("<p>{}</p>".format(esc(tr(
-            "Mean of every image before (grey ring) and after (blue dot) the correction, one "
-            "chart per band. Balanced images end up close to each other."))))
-        before_means = {name: whole[name].get("mean") or [] for name in whole}
-        after_means = {name: after[name]["mean"] for name in after}
-        for band in range(bands):
-            body.append("<h3>{}</h3>".format(esc(tr("Band {}").format(band + 1))))
-            body.append(means_chart_svg(names, band, before_means, after_means))
-    else:
-        body.append("<p>{}</p>".format(esc(tr(
-            "The engine did not return the image statistics; only the scales and offsets are "
-            "shown."))))
 
     body.append("<h2>{}</h2>".format(esc(tr("Statistics and corrections"))))
     body.append("<p>{}</p>".format(esc(tr(
@@ -414,15 +437,23 @@ def global_regression_html(result, names, summary, version=""):
         body.append("<h2>{}</h2>".format(esc(tr("Overlaps"))))
         rejected = {(first, second): shares
                     for first, second, shares in details.get("overlap_rejected") or []}
-        rows = ['<tr><th class="l">{}</th><th class="l">{}</th><th>{}</th><th>{}</th></tr>'.format(
-            esc(tr("Image")), esc(tr("Image")), esc(tr("Pixel pairs (band 1)")),
-            esc(tr("Pixels rejected by the robust fit, per band")))]
+        seams = {(first, second): (before, after)
+                 for first, second, before, after, *_ in details.get("seams") or []}
+        rows = ['<tr><th class="l">{}</th><th class="l">{}</th><th>{}</th><th>{}</th>'
+                '<th>{}</th></tr>'.format(
+                    esc(tr("Image")), esc(tr("Image")), esc(tr("Pixel pairs (band 1)")),
+                    esc(tr("Seam before / after, per band")),
+                    esc(tr("Pixels rejected by the robust fit, per band")))]
         for first, second, pairs in overlaps:
             shares = rejected.get((first, second))
             shown = ", ".join("{:.1f} %".format(100 * share) for share in shares) if shares \
                 else "&ndash;"
-            rows.append('<tr><td class="l">{}</td><td class="l">{}</td><td>{}</td>'
-                        '<td>{}</td></tr>'.format(esc(first), esc(second), count(pairs), shown))
+            before, after = seams.get((first, second), ([], []))
+            seam = ", ".join("{} / {}".format(num(b), num(a)) for b, a in zip(before, after)) \
+                or "&ndash;"
+            rows.append('<tr><td class="l">{}</td><td class="l">{}</td><td>{}</td><td>{}</td>'
+                        '<td>{}</td></tr>'.format(esc(first), esc(second), count(pairs), seam,
+                                                  shown))
         body.append("<table>{}</table>".format("".join(rows)))
     body.append(warnings_section(getattr(result, "warnings", None)))
     return html_page(tr("RadioMatch: Global regression report"), subtitle_line(version),

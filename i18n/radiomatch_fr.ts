@@ -214,257 +214,237 @@
         <translation>Les emprises ne sont pas disponibles.</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="345"/>
+        <location filename="../algorithms/report.py" line="383"/>
         <source>Footprints and overlap graph</source>
         <translation>Emprises et graphe des recouvrements</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="283"/>
-        <source>Band {} mean before and after</source>
-        <translation>Moyenne de la bande {} avant et après</translation>
-    </message>
-    <message>
-        <location filename="../algorithms/report.py" line="315"/>
+        <location filename="../algorithms/report.py" line="310"/>
         <source>before</source>
         <translation>avant</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="318"/>
+        <location filename="../algorithms/report.py" line="313"/>
         <source>after</source>
         <translation>après</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="585"/>
+        <location filename="../algorithms/report.py" line="616"/>
         <source>Images</source>
         <translation>Images</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="585"/>
+        <location filename="../algorithms/report.py" line="616"/>
         <source>Bands</source>
         <translation>Bandes</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="340"/>
+        <location filename="../algorithms/report.py" line="377"/>
         <source>Overlapping pairs</source>
         <translation>Paires qui se recouvrent</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="340"/>
+        <location filename="../algorithms/report.py" line="377"/>
         <source>Overlap groups</source>
         <translation>Groupes de recouvrement</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="346"/>
+        <location filename="../algorithms/report.py" line="384"/>
         <source>Each rectangle is an image footprint, coloured by overlap group; a line joins two overlapping images and is wider for more overlap pixels (dashed: no valid pixel in common). Images outlined in dashed red were left unchanged (scale 1, offset 0) or form a group of their own.</source>
         <translation>Chaque rectangle est l'emprise d'une image, colorée selon son groupe de recouvrement ; un trait relie deux images qui se recouvrent, d'autant plus épais que le recouvrement compte de pixels (en pointillé : aucun pixel valide en commun). Les images bordées de rouge en pointillé sont restées inchangées (échelle 1, décalage 0) ou forment un groupe à elles seules.</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="355"/>
+        <location filename="../algorithms/report.py" line="393"/>
         <source>{}: left at identity (scale 1, offset 0).</source>
         <translation>{} : laissée à l'identité (échelle 1, décalage 0).</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="357"/>
+        <location filename="../algorithms/report.py" line="395"/>
         <source>{}: overlaps no other image, balanced on its own.</source>
         <translation>{} : ne recouvre aucune autre image, équilibrée seule.</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="359"/>
+        <location filename="../algorithms/report.py" line="397"/>
         <source>The images form {} separate groups; each group is balanced on its own and the groups are not matched to each other.</source>
         <translation>Les images forment {} groupes séparés ; chaque groupe est équilibré séparément et les groupes ne sont pas ajustés entre eux.</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="365"/>
-        <source>Band means before and after</source>
-        <translation>Moyennes des bandes avant et après</translation>
-    </message>
-    <message>
-        <location filename="../algorithms/report.py" line="367"/>
-        <source>Mean of every image before (grey ring) and after (blue dot) the correction, one chart per band. Balanced images end up close to each other.</source>
-        <translation>Moyenne de chaque image avant (cercle gris) et après (point bleu) la correction, un graphique par bande. Des images équilibrées finissent proches les unes des autres.</translation>
-    </message>
-    <message>
-        <location filename="../algorithms/report.py" line="618"/>
+        <location filename="../algorithms/report.py" line="649"/>
         <source>Band {}</source>
         <translation>Bande {}</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="376"/>
-        <source>The engine did not return the image statistics; only the scales and offsets are shown.</source>
-        <translation>Le moteur n'a pas renvoyé les statistiques des images ; seuls les échelles et les décalages sont affichés.</translation>
-    </message>
-    <message>
-        <location filename="../algorithms/report.py" line="380"/>
+        <location filename="../algorithms/report.py" line="403"/>
         <source>Statistics and corrections</source>
         <translation>Statistiques et corrections</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="599"/>
+        <location filename="../algorithms/report.py" line="630"/>
         <source>Image</source>
         <translation>Image</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="385"/>
+        <location filename="../algorithms/report.py" line="408"/>
         <source>Band</source>
         <translation>Bande</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="385"/>
+        <location filename="../algorithms/report.py" line="408"/>
         <source>Group</source>
         <translation>Groupe</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="385"/>
+        <location filename="../algorithms/report.py" line="408"/>
         <source>Scale</source>
         <translation>Échelle</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="385"/>
+        <location filename="../algorithms/report.py" line="408"/>
         <source>Offset</source>
         <translation>Décalage</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="385"/>
+        <location filename="../algorithms/report.py" line="408"/>
         <source>Mean before</source>
         <translation>Moyenne avant</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="386"/>
+        <location filename="../algorithms/report.py" line="409"/>
         <source>Mean after</source>
         <translation>Moyenne après</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="386"/>
+        <location filename="../algorithms/report.py" line="409"/>
         <source>Std. dev. before</source>
         <translation>Écart type avant</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="386"/>
+        <location filename="../algorithms/report.py" line="409"/>
         <source>Std. dev. after</source>
         <translation>Écart type après</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="397"/>
+        <location filename="../algorithms/report.py" line="420"/>
         <source>identity</source>
         <translation>identité</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="399"/>
+        <location filename="../algorithms/report.py" line="422"/>
         <source>separate group</source>
         <translation>groupe séparé</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="414"/>
+        <location filename="../algorithms/report.py" line="437"/>
         <source>Overlaps</source>
         <translation>Recouvrements</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="417"/>
+        <location filename="../algorithms/report.py" line="443"/>
         <source>Pixel pairs (band 1)</source>
         <translation>Paires de pixels (bande 1)</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="585"/>
+        <location filename="../algorithms/report.py" line="616"/>
         <source>Grid extent (left, bottom, right, top)</source>
         <translation>Emprise de la grille (gauche, bas, droite, haut)</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="585"/>
+        <location filename="../algorithms/report.py" line="616"/>
         <source>Gamma shift</source>
         <translation>Décalage gamma</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="593"/>
+        <location filename="../algorithms/report.py" line="624"/>
         <source>Pixels left unchanged or clipped</source>
         <translation>Pixels laissés inchangés ou écrêtés</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="594"/>
+        <location filename="../algorithms/report.py" line="625"/>
         <source>Per output: valid pixels without both a reference and a local block mean nearby (left unchanged), pixels whose local mean made the correction undefined (left unchanged), values outside the output data type&apos;s range (clipped) and valid values equal to nodata (moved to the nearest other value).</source>
         <translation>Pour chaque sortie : pixels valides sans moyenne de bloc de référence et locale à proximité (laissés inchangés), pixels dont la moyenne locale rendait la correction indéfinie (laissés inchangés), valeurs hors de l'intervalle du type de données de sortie (écrêtées) et valeurs valides égales à nodata (déplacées vers la valeur la plus proche).</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="599"/>
+        <location filename="../algorithms/report.py" line="630"/>
         <source>Output</source>
         <translation>Sortie</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="599"/>
+        <location filename="../algorithms/report.py" line="630"/>
         <source>Unchanged (no block mean)</source>
         <translation>Inchangés (pas de moyenne de bloc)</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="600"/>
+        <location filename="../algorithms/report.py" line="631"/>
         <source>Unchanged (guarded)</source>
         <translation>Inchangés (protégés)</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="600"/>
+        <location filename="../algorithms/report.py" line="631"/>
         <source>Clipped</source>
         <translation>Écrêtés</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="600"/>
+        <location filename="../algorithms/report.py" line="631"/>
         <source>Moved off nodata</source>
         <translation>Déplacés hors de nodata</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="613"/>
+        <location filename="../algorithms/report.py" line="644"/>
         <source>The engine did not return the block maps; no thumbnails can be drawn.</source>
         <translation>Le moteur n'a pas renvoyé les cartes de blocs ; aucune vignette ne peut être dessinée.</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="623"/>
+        <location filename="../algorithms/report.py" line="654"/>
         <source>Block means: reference and local maps</source>
         <translation>Moyennes des blocs : cartes de référence et locales</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="624"/>
+        <location filename="../algorithms/report.py" line="655"/>
         <source>One cell per block, same colour scale for all maps of the band; hatched: no value. The dashed rectangle is the image&apos;s footprint.</source>
         <translation>Une cellule par bloc, même échelle de couleurs pour toutes les cartes de la bande ; hachuré : pas de valeur. Le rectangle en pointillé est l'emprise de l'image.</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="627"/>
+        <location filename="../algorithms/report.py" line="658"/>
         <source>Reference</source>
         <translation>Référence</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="633"/>
+        <location filename="../algorithms/report.py" line="664"/>
         <source>block mean</source>
         <translation>moyenne du bloc</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="644"/>
+        <location filename="../algorithms/report.py" line="675"/>
         <source>Gamma per block</source>
         <translation>Gamma par bloc</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="644"/>
+        <location filename="../algorithms/report.py" line="675"/>
         <source>Linear gain per block</source>
         <translation>Gain linéaire par bloc</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="646"/>
+        <location filename="../algorithms/report.py" line="677"/>
         <source>The exponent applied at each block centre (1: unchanged; above 1 brightens, below 1 darkens). Pixels between block centres get interpolated means.</source>
         <translation>L'exposant appliqué au centre de chaque bloc (1 : inchangé ; au-dessus de 1 éclaircit, en dessous de 1 assombrit). Les pixels entre les centres des blocs reçoivent des moyennes interpolées.</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="646"/>
+        <location filename="../algorithms/report.py" line="677"/>
         <source>The factor applied at each block centre (1: unchanged). Pixels between block centres get interpolated means.</source>
         <translation>Le facteur appliqué au centre de chaque bloc (1 : inchangé). Les pixels entre les centres des blocs reçoivent des moyennes interpolées.</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="656"/>
+        <location filename="../algorithms/report.py" line="687"/>
         <source>gamma</source>
         <translation>gamma</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="656"/>
+        <location filename="../algorithms/report.py" line="687"/>
         <source>gain</source>
         <translation>gain</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="659"/>
+        <location filename="../algorithms/report.py" line="690"/>
         <source>Only the first {} images are shown.</source>
         <translation>Seules les {} premières images sont affichées.</translation>
     </message>
@@ -474,27 +454,27 @@
         <translation>RadioMatch {}, rapport écrit le {}</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="381"/>
+        <location filename="../algorithms/report.py" line="404"/>
         <source>Mean and standard deviation of the valid pixels (inside the polygon mask, if any) before the correction, and after it as given by scale times value plus offset (before the outputs are rounded and clipped to their data type).</source>
         <translation>Moyenne et écart type des pixels valides (à l'intérieur du masque de polygones, s'il y en a un) avant la correction, et après celle-ci, tels que donnés par échelle fois valeur plus décalage (avant que les sorties soient arrondies et écrêtées à leur type de données).</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="428"/>
+        <location filename="../algorithms/report.py" line="459"/>
         <source>RadioMatch: Global regression report</source>
         <translation>RadioMatch : rapport de la régression globale</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="585"/>
+        <location filename="../algorithms/report.py" line="616"/>
         <source>Block grid (rows x columns)</source>
         <translation>Grille de blocs (lignes x colonnes)</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="662"/>
+        <location filename="../algorithms/report.py" line="693"/>
         <source>RadioMatch: Local block adjustment report</source>
         <translation>RadioMatch : rapport de l'ajustement local par blocs</translation>
     </message>
     <message>
-        <location filename="../algorithms/report.py" line="417"/>
+        <location filename="../algorithms/report.py" line="443"/>
         <source>Pixels rejected by the robust fit, per band</source>
         <translation>Pixels rejetés par l'ajustement robuste, par bande</translation>
     </message>
@@ -608,183 +588,253 @@
         <source>Number of threads processing tiles of the same image at the same time; multiplies the image threads. 0: one tile after the other; -1: one thread per CPU core. Results do not depend on it.</source>
         <translation>Nombre de fils d'exécution traitant des tuiles d'une même image en même temps ; multiplie les fils par image. 0 : une tuile après l'autre ; -1 : un fil par cœur de processeur. Les résultats n'en dépendent pas.</translation>
     </message>
+    <message>
+        <location filename="../algorithms/report.py" line="329"/>
+        <source>Seams before and after</source>
+        <translation>Raccords avant et après</translation>
+    </message>
+    <message>
+        <location filename="../algorithms/report.py" line="331"/>
+        <source>No two images overlap with valid pixels, so there is no seam to measure.</source>
+        <translation>Aucune paire d&apos;images ne se recouvre avec des pixels valides : il n&apos;y a pas de raccord à mesurer.</translation>
+    </message>
+    <message>
+        <location filename="../algorithms/report.py" line="334"/>
+        <source>A seam is the difference between the mean values of two overlapping images over the pixels they both cover (the consistent pixels, with robust statistics). The mosaic-wide figure is the mean of its absolute value over all overlaps, weighted by their pixel pairs; after the correction it should be close to 0. Values are computed from the statistics and the fitted corrections, before the outputs are rounded.</source>
+        <translation>Un raccord est la différence entre les valeurs moyennes de deux images qui se recouvrent, sur les pixels qu&apos;elles couvrent toutes les deux (les pixels cohérents, avec les statistiques robustes). Le chiffre pour toute la mosaïque est la moyenne de sa valeur absolue sur tous les recouvrements, pondérée par leurs paires de pixels ; après la correction, il devrait être proche de 0. Les valeurs sont calculées à partir des statistiques et des corrections ajustées, avant l&apos;arrondi des sorties.</translation>
+    </message>
+    <message>
+        <location filename="../algorithms/report.py" line="340"/>
+        <source>Mosaic-wide seam before</source>
+        <translation>Raccord de la mosaïque avant</translation>
+    </message>
+    <message>
+        <location filename="../algorithms/report.py" line="340"/>
+        <source>After</source>
+        <translation>Après</translation>
+    </message>
+    <message>
+        <location filename="../algorithms/report.py" line="340"/>
+        <source>Removed</source>
+        <translation>Supprimé</translation>
+    </message>
+    <message>
+        <location filename="../algorithms/report.py" line="353"/>
+        <source>Band {} seams before and after</source>
+        <translation>Bande {} : raccords avant et après</translation>
+    </message>
+    <message>
+        <location filename="../algorithms/report.py" line="443"/>
+        <source>Seam before / after, per band</source>
+        <translation>Raccord avant / après, par bande</translation>
+    </message>
 </context>
 <context>
     <name>GlobalRegression</name>
     <message>
-        <location filename="../algorithms/global_regression.py" line="56"/>
+        <location filename="../algorithms/global_regression.py" line="58"/>
         <source>Global regression</source>
         <translation>Régression globale</translation>
     </message>
     <message>
-        <location filename="../algorithms/global_regression.py" line="59"/>
+        <location filename="../algorithms/global_regression.py" line="61"/>
         <source>Makes overlapping rasters radiometrically consistent with one gain and offset per image and band.</source>
         <translation>Rend des rasters qui se recouvrent radiométriquement cohérents avec un gain et un décalage par image et par bande.</translation>
     </message>
     <message>
-        <location filename="../algorithms/global_regression.py" line="64"/>
+        <location filename="../algorithms/global_regression.py" line="66"/>
         <source>radiometric,normalization,normalisation,relative,color,colour,balancing,mosaic,regression,gain,offset,histogram,matching,overlap,seamline</source>
         <translation>radiométrique,normalisation,relative,couleur,équilibrage,égalisation,mosaïque,régression,gain,décalage,histogramme,recouvrement,ligne de raccord,radiometric,normalization,color,colour,balancing,mosaic,regression,offset,histogram,matching,overlap,seamline</translation>
     </message>
     <message>
-        <location filename="../algorithms/global_regression.py" line="70"/>
+        <location filename="../algorithms/global_regression.py" line="72"/>
         <source>Model images (empty: all inputs)</source>
         <translation>Images du modèle (vide : toutes les entrées)</translation>
     </message>
     <message>
-        <location filename="../algorithms/global_regression.py" line="73"/>
+        <location filename="../algorithms/global_regression.py" line="75"/>
         <source>Model images mode</source>
         <translation>Mode des images du modèle</translation>
     </message>
     <message>
-        <location filename="../algorithms/global_regression.py" line="73"/>
+        <location filename="../algorithms/global_regression.py" line="75"/>
         <source>Include: only these images constrain the model</source>
         <translation>Inclure : seules ces images contraignent le modèle</translation>
     </message>
     <message>
-        <location filename="../algorithms/global_regression.py" line="73"/>
+        <location filename="../algorithms/global_regression.py" line="75"/>
         <source>Exclude: these images follow the others</source>
         <translation>Exclure : ces images suivent les autres</translation>
     </message>
     <message>
-        <location filename="../algorithms/global_regression.py" line="83"/>
+        <location filename="../algorithms/global_regression.py" line="90"/>
         <source>Weight of the overlap means</source>
         <translation>Poids des moyennes des recouvrements</translation>
     </message>
     <message>
-        <location filename="../algorithms/global_regression.py" line="86"/>
+        <location filename="../algorithms/global_regression.py" line="93"/>
         <source>Weight of the overlap standard deviations</source>
         <translation>Poids des écarts types des recouvrements</translation>
     </message>
     <message>
-        <location filename="../algorithms/global_regression.py" line="89"/>
+        <location filename="../algorithms/global_regression.py" line="96"/>
         <source>Load statistics from an adjustments file</source>
         <translation>Charger les statistiques d'un fichier d'ajustements</translation>
     </message>
     <message>
-        <location filename="../algorithms/global_regression.py" line="93"/>
+        <location filename="../algorithms/global_regression.py" line="100"/>
         <source>Adjustments file</source>
         <translation>Fichier d'ajustements</translation>
     </message>
     <message>
-        <location filename="../algorithms/global_regression.py" line="93"/>
+        <location filename="../algorithms/global_regression.py" line="100"/>
         <source>JSON files (*.json)</source>
         <translation>Fichiers JSON (*.json)</translation>
     </message>
     <message>
-        <location filename="../algorithms/global_regression.py" line="99"/>
-        <source>&lt;p&gt;Global regression makes overlapping rasters radiometrically consistent. For every band it solves one &lt;i&gt;scale&lt;/i&gt; and &lt;i&gt;offset&lt;/i&gt; per image by least squares, so that the mean and standard deviation of each image match those of its neighbours in their overlaps, while the whole set keeps its overall radiometry. Each input gets a corrected GeoTIFF (&lt;code&gt;scale &amp;times; value + offset&lt;/code&gt;). Images that share no overlap with the others are solved as separate groups (with a warning). Run &lt;i&gt;Local block adjustment&lt;/i&gt; on the outputs to remove local differences.&lt;/p&gt;&lt;p&gt;Lists in qgis_process are given by repeating the parameter; enums take their index.&lt;/p&gt;</source>
-        <translation>&lt;p&gt;La régression globale rend des rasters qui se recouvrent radiométriquement cohérents. Pour chaque bande, elle calcule par moindres carrés une &lt;i&gt;échelle&lt;/i&gt; et un &lt;i&gt;décalage&lt;/i&gt; par image, de sorte que la moyenne et l'écart type de chaque image correspondent à ceux de ses voisines dans leurs recouvrements, tandis que l'ensemble garde sa radiométrie globale. Chaque entrée donne un GeoTIFF corrigé (&lt;code&gt;échelle &amp;times; valeur + décalage&lt;/code&gt;). Les images qui ne recouvrent aucune autre sont traitées en groupes séparés (avec un avertissement). Lancez &lt;i&gt;Ajustement local par blocs&lt;/i&gt; sur les sorties pour supprimer les différences locales.&lt;/p&gt;&lt;p&gt;Dans qgis_process, les listes se donnent en répétant le paramètre ; les énumérations prennent leur indice.&lt;/p&gt;</translation>
-    </message>
-    <message>
-        <location filename="../algorithms/global_regression.py" line="117"/>
+        <location filename="../algorithms/global_regression.py" line="125"/>
         <source>Optional rasters (normally some of the inputs) that choose which images constrain the solution; all inputs are corrected anyway. Empty: every input constrains it.</source>
         <translation>Rasters facultatifs (normalement certaines des entrées) qui choisissent les images qui contraignent la solution ; toutes les entrées sont corrigées de toute façon. Vide : chaque entrée la contraint.</translation>
     </message>
     <message>
-        <location filename="../algorithms/global_regression.py" line="117"/>
-        <source>&lt;i&gt;Include&lt;/i&gt;: only the model images keep their overall radiometry and the others are fitted to them. &lt;i&gt;Exclude&lt;/i&gt;: the model images are fitted to the others.</source>
-        <translation>&lt;i&gt;Inclure&lt;/i&gt; : seules les images du modèle gardent leur radiométrie globale et les autres sont ajustées sur elles. &lt;i&gt;Exclure&lt;/i&gt; : les images du modèle sont ajustées sur les autres.</translation>
-    </message>
-    <message>
-        <location filename="../algorithms/global_regression.py" line="117"/>
-        <source>Weight of the overlap-mean equations relative to the anchoring equations (default 1; the least-squares weight is its square).</source>
-        <translation>Poids des équations des moyennes des recouvrements par rapport aux équations d'ancrage (1 par défaut ; le poids dans les moindres carrés est son carré).</translation>
-    </message>
-    <message>
-        <location filename="../algorithms/global_regression.py" line="117"/>
-        <source>Weight of the overlap standard-deviation equations (default 1).</source>
-        <translation>Poids des équations des écarts types des recouvrements (1 par défaut).</translation>
-    </message>
-    <message>
-        <location filename="../algorithms/global_regression.py" line="117"/>
+        <location filename="../algorithms/global_regression.py" line="125"/>
         <source>Optional JSON file receiving the scales, offsets and statistics (the spectralmatch layout), e.g. to reuse the statistics later.</source>
         <translation>Fichier JSON facultatif recevant les échelles, les décalages et les statistiques (au format de spectralmatch), par ex. pour réutiliser les statistiques plus tard.</translation>
     </message>
     <message>
-        <location filename="../algorithms/global_regression.py" line="117"/>
+        <location filename="../algorithms/global_regression.py" line="125"/>
         <source>Optional adjustments JSON from an earlier run: its stored statistics are reused (images not among the inputs still constrain the model) and the model is solved again.</source>
         <translation>Fichier JSON d'ajustements facultatif d'une exécution précédente : ses statistiques enregistrées sont réutilisées (les images qui ne sont pas parmi les entrées contraignent toujours le modèle) et le modèle est résolu à nouveau.</translation>
     </message>
     <message>
-        <location filename="../algorithms/global_regression.py" line="193"/>
+        <location filename="../algorithms/global_regression.py" line="211"/>
         <source>Global regression of {} image(s) into {}</source>
         <translation>Régression globale de {} image(s) dans {}</translation>
     </message>
     <message>
-        <location filename="../algorithms/global_regression.py" line="215"/>
+        <location filename="../algorithms/global_regression.py" line="233"/>
         <source>Output folder</source>
         <translation>Dossier de sortie</translation>
     </message>
     <message>
-        <location filename="../algorithms/global_regression.py" line="216"/>
+        <location filename="../algorithms/global_regression.py" line="236"/>
         <source>Model images</source>
         <translation>Images du modèle</translation>
     </message>
     <message>
-        <location filename="../algorithms/global_regression.py" line="216"/>
+        <location filename="../algorithms/global_regression.py" line="236"/>
         <source>all inputs</source>
         <translation>toutes les entrées</translation>
     </message>
     <message>
-        <location filename="../algorithms/global_regression.py" line="219"/>
+        <location filename="../algorithms/global_regression.py" line="239"/>
         <source>Polygon mask</source>
         <translation>Masque de polygones</translation>
     </message>
     <message>
-        <location filename="../algorithms/global_regression.py" line="219"/>
+        <location filename="../algorithms/global_regression.py" line="239"/>
         <source>yes</source>
         <translation>oui</translation>
     </message>
     <message>
-        <location filename="../algorithms/global_regression.py" line="219"/>
+        <location filename="../algorithms/global_regression.py" line="239"/>
         <source>no</source>
         <translation>non</translation>
     </message>
     <message>
-        <location filename="../algorithms/global_regression.py" line="220"/>
+        <location filename="../algorithms/global_regression.py" line="240"/>
         <source>Weights of the overlap means / standard deviations</source>
         <translation>Poids des moyennes / écarts types des recouvrements</translation>
     </message>
     <message>
-        <location filename="../algorithms/global_regression.py" line="222"/>
+        <location filename="../algorithms/global_regression.py" line="242"/>
         <source>Statistics loaded from</source>
         <translation>Statistiques chargées depuis</translation>
     </message>
     <message>
-        <location filename="../algorithms/global_regression.py" line="248"/>
+        <location filename="../algorithms/global_regression.py" line="268"/>
         <source>{}, band {}: scale {:.6g}, offset {:.6g}</source>
         <translation>{}, bande {} : échelle {:.6g}, décalage {:.6g}</translation>
     </message>
     <message>
-        <location filename="../algorithms/global_regression.py" line="77"/>
+        <location filename="../algorithms/global_regression.py" line="84"/>
         <source>Overlap statistics</source>
         <translation>Statistiques des recouvrements</translation>
     </message>
     <message>
-        <location filename="../algorithms/global_regression.py" line="77"/>
+        <location filename="../algorithms/global_regression.py" line="84"/>
         <source>Robust: ignore pixels that disagree (clouds, shadows, changes)</source>
         <translation>Robustes : ignorer les pixels discordants (nuages, ombres, changements)</translation>
     </message>
     <message>
-        <location filename="../algorithms/global_regression.py" line="77"/>
+        <location filename="../algorithms/global_regression.py" line="84"/>
         <source>All pixels (as spectralmatch)</source>
         <translation>Tous les pixels (comme spectralmatch)</translation>
     </message>
     <message>
-        <location filename="../algorithms/global_regression.py" line="117"/>
+        <location filename="../algorithms/global_regression.py" line="125"/>
         <source>&lt;i&gt;Robust&lt;/i&gt; (default): in each overlap, only the pixel pairs that follow the two images&apos; dominant radiometric relation enter the statistics, so a cloud, a shadow or a change present in one image only does not bias the result. &lt;i&gt;All pixels&lt;/i&gt;: every valid pair counts, exactly as spectralmatch; use it for clean overlaps when you need the reference&apos;s numbers.</source>
         <translation>&lt;i&gt;Robustes&lt;/i&gt; (par défaut) : dans chaque recouvrement, seules les paires de pixels qui suivent la relation radiométrique dominante entre les deux images entrent dans les statistiques, si bien qu'un nuage, une ombre ou un changement présent dans une seule image ne fausse pas le résultat. &lt;i&gt;Tous les pixels&lt;/i&gt; : chaque paire valide compte, exactement comme dans spectralmatch ; à utiliser pour des recouvrements propres quand vous avez besoin des valeurs de la référence.</translation>
     </message>
     <message>
-        <location filename="../algorithms/global_regression.py" line="233"/>
+        <location filename="../algorithms/global_regression.py" line="253"/>
         <source>None of the model images ({}) is one of the input rasters, so no image would constrain the model ({}). Choose model images among the inputs.</source>
         <translation>Aucune des images du modèle ({}) ne fait partie des rasters en entrée : aucune image ne contraindrait le modèle ({}). Choisissez les images du modèle parmi les entrées.</translation>
     </message>
     <message>
-        <location filename="../algorithms/global_regression.py" line="238"/>
+        <location filename="../algorithms/global_regression.py" line="258"/>
         <source>The model images ({}) exclude every input raster, so no image would constrain the model ({}, {}).</source>
         <translation>Les images du modèle ({}) excluent tous les rasters en entrée : aucune image ne contraindrait le modèle ({}, {}).</translation>
+    </message>
+    <message>
+        <location filename="../algorithms/global_regression.py" line="234"/>
+        <source>What keeps its overall radiometry</source>
+        <translation>Ce qui garde sa radiométrie d&apos;ensemble</translation>
+    </message>
+    <message>
+        <location filename="../algorithms/global_regression.py" line="79"/>
+        <source>The whole set: seamless</source>
+        <translation>L&apos;ensemble des images : sans raccord</translation>
+    </message>
+    <message>
+        <location filename="../algorithms/global_regression.py" line="79"/>
+        <source>Each image: a compromise that leaves part of the seams (as spectralmatch)</source>
+        <translation>Chaque image : un compromis qui laisse une partie des raccords (comme spectralmatch)</translation>
+    </message>
+    <message>
+        <location filename="../algorithms/global_regression.py" line="106"/>
+        <source>&lt;p&gt;Global regression makes overlapping rasters radiometrically consistent. For every band it solves one &lt;i&gt;scale&lt;/i&gt; and &lt;i&gt;offset&lt;/i&gt; per image by least squares, so that the mean and standard deviation of each image match those of its neighbours in their overlaps, while the whole set (or the model images together) keeps its overall radiometry. Each input gets a corrected GeoTIFF (&lt;code&gt;scale &amp;times; value + offset&lt;/code&gt;). Images that share no overlap with the others are solved as separate groups (with a warning). Run &lt;i&gt;Local block adjustment&lt;/i&gt; on the outputs to remove local differences.&lt;/p&gt;&lt;p&gt;Lists in qgis_process are given by repeating the parameter; enums take their index.&lt;/p&gt;</source>
+        <translation>&lt;p&gt;La régression globale rend des rasters qui se recouvrent radiométriquement cohérents. Pour chaque bande, elle calcule par moindres carrés une &lt;i&gt;échelle&lt;/i&gt; et un &lt;i&gt;décalage&lt;/i&gt; par image, de sorte que la moyenne et l&apos;écart type de chaque image correspondent à ceux de ses voisines dans leurs recouvrements, tandis que l&apos;ensemble des images (ou les images du modèle ensemble) garde sa radiométrie d&apos;ensemble. Chaque entrée reçoit un GeoTIFF corrigé (&lt;code&gt;échelle &amp;times; valeur + décalage&lt;/code&gt;). Les images qui ne recouvrent aucune autre sont résolues en groupes séparés (avec un avertissement). Lancez l&apos;&lt;i&gt;ajustement local par blocs&lt;/i&gt; sur les sorties pour supprimer les différences locales.&lt;/p&gt;&lt;p&gt;Dans qgis_process, les listes se donnent en répétant le paramètre ; les énumérations prennent leur indice.&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <location filename="../algorithms/global_regression.py" line="125"/>
+        <source>&lt;i&gt;Include&lt;/i&gt;: only the model images keep their overall radiometry and the others are fitted to them (one model image comes out unchanged). &lt;i&gt;Exclude&lt;/i&gt;: the model images are fitted to the others.</source>
+        <translation>&lt;i&gt;Inclure&lt;/i&gt; : seules les images du modèle gardent leur radiométrie d&apos;ensemble et les autres sont ajustées sur elles (une image du modèle seule ressort inchangée). &lt;i&gt;Exclure&lt;/i&gt; : les images du modèle sont ajustées sur les autres.</translation>
+    </message>
+    <message>
+        <location filename="../algorithms/global_regression.py" line="125"/>
+        <source>&lt;i&gt;The whole set&lt;/i&gt; (default): the model images keep their mean and standard deviation together, exactly, and every overlap is free to agree: where the images differ by a gain and an offset the seams disappear. &lt;i&gt;Each image&lt;/i&gt;: every model image also tries to keep its own mean and standard deviation, against the overlaps, so the result is a compromise that leaves part of every seam; it reproduces spectralmatch&apos;s numbers.</source>
+        <translation>&lt;i&gt;L&apos;ensemble des images&lt;/i&gt; (par défaut) : les images du modèle gardent ensemble, exactement, leur moyenne et leur écart type, et chaque recouvrement est libre de s&apos;accorder : là où les images diffèrent par un gain et un décalage, les raccords disparaissent. &lt;i&gt;Chaque image&lt;/i&gt; : chaque image du modèle cherche aussi à garder sa propre moyenne et son propre écart type, contre les recouvrements, si bien que le résultat est un compromis qui laisse une partie de chaque raccord ; il reproduit les valeurs de spectralmatch.</translation>
+    </message>
+    <message>
+        <location filename="../algorithms/global_regression.py" line="125"/>
+        <source>Weight of the overlap-mean equations relative to the standard-deviation ones and, when each image keeps its radiometry, to those anchoring equations (default 1; the least-squares weight is its square; 0: means are not matched).</source>
+        <translation>Poids des équations des moyennes des recouvrements par rapport à celles des écarts types et, quand chaque image garde sa radiométrie, à ces équations d&apos;ancrage (1 par défaut ; le poids des moindres carrés est son carré ; 0 : les moyennes ne sont pas appariées).</translation>
+    </message>
+    <message>
+        <location filename="../algorithms/global_regression.py" line="125"/>
+        <source>Weight of the overlap standard-deviation equations (default 1; 0: contrasts are not matched, only offsets change).</source>
+        <translation>Poids des équations des écarts types des recouvrements (1 par défaut ; 0 : les contrastes ne sont pas appariés, seuls les décalages changent).</translation>
+    </message>
+    <message>
+        <location filename="../algorithms/global_regression.py" line="234"/>
+        <source>the whole set</source>
+        <translation>l&apos;ensemble des images</translation>
+    </message>
+    <message>
+        <location filename="../algorithms/global_regression.py" line="234"/>
+        <source>each image</source>
+        <translation>chaque image</translation>
     </message>
 </context>
 <context>

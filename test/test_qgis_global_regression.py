@@ -128,7 +128,7 @@ def test_parameters_map_to_engine_arguments(radiomatch_provider, engine_calls, t
         custom_nodata_value=None, image_parallel_workers=None, window_parallel_workers=None,
         window_size=None, save_as_cog=False, specify_model_images=None, custom_mean_factor=1.0,
         custom_std_factor=1.0, save_adjustments=None, load_adjustments=None,
-        overlap_statistics="robust")
+        overlap_statistics="robust", anchoring="set")
 
     processing.run(ALG, {
         "INPUT": tiles, "OUTPUT_FOLDER": str(tmp_path / "b"), "CALCULATION_DTYPE": 1,
@@ -136,7 +136,7 @@ def test_parameters_map_to_engine_arguments(radiomatch_provider, engine_calls, t
         "IMAGE_PARALLEL_WORKERS": 2, "WINDOW_PARALLEL_WORKERS": -1, "WINDOW_SIZE": 32,
         "MODEL_IMAGES": tiles[1:], "MODEL_IMAGES_MODE": 1, "CUSTOM_MEAN_FACTOR": 2.0,
         "CUSTOM_STD_FACTOR": 0.5, "SAVE_ADJUSTMENTS": str(tmp_path / "adj.json"),
-        "OVERLAP_STATISTICS": 1})
+        "OVERLAP_STATISTICS": 1, "ANCHORING": 1})
     _inputs, _outputs, kwargs = engine_calls[-1]
     assert kwargs["calculation_dtype"] == "float64"
     assert kwargs["output_dtype"] == "uint16"
@@ -149,6 +149,7 @@ def test_parameters_map_to_engine_arguments(radiomatch_provider, engine_calls, t
     assert kwargs["custom_mean_factor"] == 2.0 and kwargs["custom_std_factor"] == 0.5
     assert kwargs["save_adjustments"] == str(tmp_path / "adj.json")
     assert kwargs["overlap_statistics"] == "all_pixels"
+    assert kwargs["anchoring"] == "per_image"
 
 
 def test_model_images_include_and_exclude(radiomatch_provider, tiles, rm, tmp_path):

@@ -95,10 +95,11 @@ def test_global_regression_report(radiomatch_provider, processing_context, tiles
         assert name in text
     assert "Global regression report" in text
     assert "Footprints and overlap graph" in text
-    # the footprint picture and one before/after chart per band (1 band here)
+    # the seams first, then the footprint picture; one seam chart per band (1 band here)
+    assert text.index("Seams before and after") < text.index("Footprints and overlap graph")
     pictures = svgs(text)
     assert any('aria-label="Footprints and overlap graph"' in svg for svg in pictures)
-    assert sum('aria-label="Band 1 mean before and after"' in svg for svg in pictures) == 1
+    assert sum('aria-label="Band 1 seams before and after"' in svg for svg in pictures) == 1
     assert "Report written to {}".format(report) in processing_context.feedback.infos
     # the scales the log reports are those of the table
     scales = [re.search(r"scale (\S+),", info).group(1) for info in processing_context.feedback.infos
@@ -200,14 +201,25 @@ def test_global_report_numbers_come_from_the_engine(radiomatch_provider, rm, tmp
     graph = [svg for svg in svgs(text) if "Footprints and overlap graph" in svg][0]
     assert graph.count("<line") == len(details["overlaps"]) == 3
     assert "identity" not in text and "separate group" not in text
-    # the robust fit's rejected share of every pair, per band
+    # per pair the seam before / after and the robust fit's rejected share, per band
+    seams = {(first, second): (before, after)
+             for first, second, before, after, _ in details["seams"]}
     for first, second, shares in details["overlap_rejected"]:
         shown = ", ".join("{:.1f} %".format(100 * share) for share in shares)
-        assert '<td class="l">{}</td><td class="l">{}</td><td>{}</td><td>{}</td>'.format(
+        before, after = seams[(first, second)]
+        assert abs(before[0]) > 50 and abs(after[0]) < 0.01
+        assert '<td class="l">{}</td><td class="l">{}</td><td>{}</td><td>{} / {}</td><td>{}</td>'.format(
             first, second, report.count(
                 next(p for a, b, p in details["overlaps"] if (a, b) == (first, second))),
-            shown) in text
+            report.num(before[0]), report.num(after[0]), shown) in text
     assert len(details["overlap_rejected"]) == 3
+    # the headline: the mosaic-wide seam before and after, and how much of it was removed
+    headline = text[text.index('<table class="headline">'):]
+    headline = headline[:headline.index("</table>")]
+    assert report.num(details["seam"]["before"][0]) in headline
+    assert report.num(details["seam"]["after"][0]) in headline
+    assert report.removed_share(details["seam"]["before"][0], details["seam"]["after"][0]) in headline
+    assert "100.0 %" in headline
 
 
 def test_global_report_flags_identity_and_separate_groups(radiomatch_provider, rm, tmp_path):
