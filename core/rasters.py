@@ -318,13 +318,16 @@ def resolve_nodata(images, custom_nodata_value, warnings):
                 custom_nodata_value, (int, float, np.integer, np.floating)):
             raise RadioMatchError(
                 f"custom_nodata_value must be a number, not {custom_nodata_value!r}.")
+        custom = float(custom_nodata_value)
         for image in images:
-            if len({repr(value) for value in image.band_nodata}) > 1:
+            replaced = sorted({f"{value:g}" for value in image.band_nodata
+                               if value is not None and not _same_nodata(value, custom)})
+            if replaced:
                 warnings.append(
-                    f"The input image {image.path!r} has a nodata value per band "
-                    f"({', '.join(map(str, image.band_nodata))}); the custom nodata value "
-                    f"{custom_nodata_value} replaces them in every band.")
-        return float(custom_nodata_value)
+                    f"The custom nodata value {custom:g} replaces the nodata "
+                    f"{', '.join(replaced)} of {image.path!r}: its pixels of that value count "
+                    "as valid.")
+        return custom
     nodata = images[0].file_nodata
     if nodata is None and any(image.alpha_band is None and not image.has_mask_band
                               for image in images):

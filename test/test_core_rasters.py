@@ -257,7 +257,7 @@ def test_per_band_nodata_that_a_geotiff_cannot_hold_is_refused(per_band_nodata, 
 
 def test_per_band_nodata_with_a_custom_value_is_warned(per_band_nodata, tmp_path):
     result = gr(per_band_nodata, tmp_path / "out", custom_nodata_value=0)
-    assert any("nodata value per band" in message and per_band_nodata[1] in message
+    assert any("replaces the nodata 255 of" in message and per_band_nodata[1] in message
                for message in result.warnings)
 
 
