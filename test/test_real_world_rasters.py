@@ -97,6 +97,18 @@ def test_rgba_orthomosaics(runner, alg_id, kind, tmp_path, guard):
         assert np.abs(corrected - SCENE[:, :, 40:100])[:, opaque].max() <= 2.0
 
 
+@pytest.mark.parametrize("alg_id", ALGORITHMS)
+def test_reports_of_rgba_images_show_the_colour_bands(runner, alg_id, tmp_path, guard):
+    folder = tmp_path / "input"
+    paths = [H.write_rgba(str(folder / f"{name}.tif"), colour(col, gain, offset), alpha_of(),
+                          H.scene_transform(col)) for name, col, gain, offset in PLACES]
+    out, report = tmp_path / "out", tmp_path / "report" / "report.html"
+    outcome = run_case(runner, alg_id, paths, out, guard, [folder], REPORT=str(report))
+    succeeded(outcome, out, guard, paths, alg_id)
+    text = report.read_text(encoding="utf-8")
+    assert "Band 3" in text and "Band 4" not in text
+
+
 # ---------------------------------------------------------------------------------------------
 # 2. Per-dataset masks (.msk)
 # ---------------------------------------------------------------------------------------------
