@@ -14,7 +14,7 @@ from rasterio.windows import Window
 
 from .errors import RadioMatchError
 from .metadata import read_metadata
-from .writing import SUPPORTED_DTYPES
+from .writing import RASTER_SIDE_FILES, SUPPORTED_DTYPES
 
 AUTOMATIC_TILE = 512
 
@@ -73,6 +73,12 @@ def resolve_output_paths(output_images, input_paths, suffix):
             raise RadioMatchError(
                 f"The output {output!r} is the input image {input_real[real]!r}; "
                 "inputs are never overwritten. Choose another output folder or name.")
+        for suffix in RASTER_SIDE_FILES:
+            if os.path.realpath(output + suffix) in input_real:
+                raise RadioMatchError(
+                    f"The output {output!r} would replace the input image {output + suffix!r} "
+                    "(GDAL side files of a replaced output are removed with it); inputs are "
+                    "never overwritten. Choose another output folder or name.")
         if real in seen:
             raise RadioMatchError(f"Two images would be written to the same output {output!r}.")
         seen[real] = output

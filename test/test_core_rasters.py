@@ -228,6 +228,19 @@ def test_a_replaced_output_loses_the_side_files_of_the_old_one(tmp_path, guard):
     assert sorted(os.listdir(out)) == ["a_Global.tif", "b_Global.tif"]
 
 
+def test_an_input_named_like_a_side_file_of_an_output_is_never_removed(tmp_path, guard):
+    # an .ovr or .msk is a GeoTIFF, which may be given as an input
+    folder = tmp_path / "out"
+    a = H.write_tile(str(folder / "a.tif"), SCENE, 0, LEFT, 60, 60, dtype="uint8")
+    overview = H.write_tile(str(folder / "b_Global.tif.ovr"), SCENE, 0, RIGHT, 60, 60,
+                            dtype="uint8")
+    guard.watch(folder)
+    with pytest.raises(RadioMatchError, match="inputs are never overwritten") as error:
+        global_regression([a, overview], [str(folder / "a_out.tif"),
+                                          str(folder / "b_Global.tif")])
+    assert overview in str(error.value)
+
+
 # ---------------------------------------------------------------------------------------------
 # 3. Per-band nodata
 # ---------------------------------------------------------------------------------------------
