@@ -495,6 +495,34 @@ def test_input_folder_with_a_dot_in_its_name(tmp_path, guard):
         "a_Global.tif", "b_Global.tif"]
 
 
+def test_a_file_name_with_a_pipe(tmp_path, guard):
+    paths = [H.write_tile(str(tmp_path / "in" / f"flight|{k}.tif"), SCENE, 0, col, 60, 60,
+                          dtype="uint8") for k, col in enumerate((LEFT, RIGHT))]
+    guard.watch(tmp_path / "in")
+    result = gr(paths, tmp_path / "out", specify_model_images=None)
+    assert [os.path.basename(path) for path in result.output_images] == [
+        "flight|0_Global.tif", "flight|1_Global.tif"]
+
+
+def test_nan_custom_nodata_unifies_float_outputs_and_is_refused_for_integers(tmp_path, guard):
+    folder = tmp_path / "in"
+    first = H.write_tile(str(folder / "a.tif"), SCENE, 0, LEFT, 60, 60, dtype="float32",
+                         nodata=-9999.0, holes=np.eye(60, dtype=bool))
+    second = H.write_tile(str(folder / "b.tif"), SCENE, 0, RIGHT, 60, 60, dtype="float32",
+                          holes=np.eye(60, dtype=bool)[::-1], nodata=np.nan)
+    guard.watch(folder)
+    with pytest.raises(RadioMatchError, match="nodata"):
+        gr([first, second], tmp_path / "out")                  # -9999 and NaN differ
+    result = gr([first, second], tmp_path / "out", custom_nodata_value=float("nan"))
+    assert any("replaces the nodata -9999" in message for message in result.warnings)
+    with open_dataset(result.output_images[1]) as dataset:
+        assert np.isnan(dataset.nodata)
+        assert np.isnan(dataset.read(1)[np.eye(60, dtype=bool)[::-1]]).all()
+    with pytest.raises(RadioMatchError, match="nan cannot be stored in the uint16"):
+        gr([first, second], tmp_path / "out2", custom_nodata_value=float("nan"),
+           output_dtype="uint16")
+
+
 def test_the_same_file_given_twice_is_named_once(tmp_path, guard):
     path = H.write_tile(str(tmp_path / "in" / "a.tif"), SCENE, 0, 0, 60, 60, dtype="uint8")
     guard.watch(tmp_path / "in")
