@@ -11,6 +11,7 @@ Nothing here does numerics, and nothing heavy (numpy, rasterio, scipy, the engin
 at module level: the engine is imported inside :func:`import_core` when an algorithm runs.
 """
 
+import functools
 import html
 import importlib
 import importlib.util
@@ -24,6 +25,7 @@ import threading
 from contextlib import contextmanager
 
 from qgis.core import (
+    QgsApplication,
     QgsCoordinateReferenceSystem,
     QgsCoordinateTransform,
     QgsCsException,
@@ -90,7 +92,8 @@ SAVE_AS_COG = "SAVE_AS_COG"
 REPORT = "REPORT"
 
 MASK_MODES = ("include", "exclude")
-CALCULATION_DTYPES = ("float32", "float64")
+# Index 2 (the default) lets the engine choose a type that holds the data ("auto").
+CALCULATION_DTYPES = ("float32", "float64", "auto")
 # Index 0 means "the dtype of each input" (the engine's output_dtype=None).
 OUTPUT_DTYPES = (None, "uint8", "uint16", "int16", "uint32", "int32", "float32", "float64")
 
@@ -174,8 +177,10 @@ COMMON_HELP = {
     INPUT: tr(
         "The rasters to normalize (GeoTIFF or any other single-file raster GDAL reads): same CRS "
         "and band count, north-up. Their order is the image order of the model. Each image is "
-        "named after its file name without extension; names must be unique. Layers that are not "
-        "files (WMS, XYZ, virtual or memory layers) are refused: save them as GeoTIFF first."
+        "named after its file name without extension; names must be unique. An alpha band or a "
+        "GDAL mask marks the pixels to leave out and is kept in the outputs, as are the band "
+        "descriptions, scale and offset, colour interpretation and tags. Layers that are not "
+        "files (WMS, XYZ, virtual or memory layers) and palette rasters are refused."
     ),
     OUTPUT_NAME: tr(
         "File name of each output, without folder; <code>$</code> is replaced by the input's "
@@ -210,8 +215,9 @@ COMMON_HELP = {
         "outputs are rounded and clipped to the type's range."
     ),
     CUSTOM_NODATA_VALUE: tr(
-        "Optional nodata value used for every input and output instead of the files' own "
-        "nodata. Empty: the band nodata of the inputs (they must agree)."
+        "Optional nodata value used for every band of every input and output instead of the "
+        "files' own nodata (nan is accepted for float outputs). Empty: the nodata of the "
+        "inputs (all their bands must agree)."
     ),
     SAVE_AS_COG: tr(
         "Write Cloud-Optimized GeoTIFFs (GDAL COG driver, with overviews) instead of tiled "
@@ -219,7 +225,10 @@ COMMON_HELP = {
     ),
     CALCULATION_DTYPE: tr(
         "Floating-point type of the pixel arithmetic (statistics are always accumulated in "
-        "float64)."
+        "float64). <i>Automatic</i> (default): float64 when an input is uint32, int32 or "
+        "float64, whose values float32 cannot all hold, else float32. <i>float32</i> "
+        "reproduces spectralmatch's arithmetic; on such inputs pixels then change by up to "
+        "half a float32 step, with a warning."
     ),
     DEBUG_LOGS: tr("Write detailed engine messages to the log. Never changes the results."),
     IMAGE_PARALLEL_WORKERS: tr(
@@ -256,9 +265,38 @@ def html_to_text(text):
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
-def running_in_qgis_process_help():
+def running_in_qgis_process():
     args = QCoreApplication.arguments()
-    return bool(args) and "qgis_process" in os.path.basename(args[0]) and "help" in args[1:]
+    return bool(args) and "qgis_process" in os.path.basename(args[0])
+
+
+def running_in_qgis_process_help():
+    return running_in_qgis_process() and "help" in QCoreApplication.arguments()[1:]
+
+
+def error_printed_once(process_algorithm):
+    """qgis_process 3.22 prints the error of a failed algorithm three times: QGIS logs it as a
+    critical message, which qgis_process prints, then reports it to the feedback, which prints
+    it and logs it again. Decorates ``processAlgorithm`` so that it is printed once: the
+    critical-message printer is disconnected as the error leaves the algorithm (the process
+    ends with it), and in JSON mode, where the feedback prints nothing, the error is printed
+    here."""
+    @functools.wraps(process_algorithm)
+    def process(self, parameters, context, feedback):
+        try:
+            return process_algorithm(self, parameters, context, feedback)
+        except QgsProcessingException as err:
+            if running_in_qgis_process():
+                try:
+                    QgsApplication.messageLog().messageReceived[
+                        str, str, Qgis.MessageLevel].disconnect()
+                except TypeError:   # nothing connected
+                    pass
+                if "--json" in QCoreApplication.arguments():
+                    sys.stderr.write("ERROR:\t{}\n".format(err))
+                    sys.stderr.flush()
+            raise
+    return process
 
 
 # ---------------------------------------------------------------------------------------------
@@ -395,7 +433,10 @@ class RadioMatchAlgorithm(QgsProcessingAlgorithm):
             defaultValue=False))
         self.addParameter(self._advanced(QgsProcessingParameterEnum(
             CALCULATION_DTYPE, self.tr("Calculation data type", "RadioMatchAlgorithm"),
-            list(CALCULATION_DTYPES), defaultValue=0)))
+            ["float32", "float64",
+             self.tr("Automatic: float64 for 32-bit integer and float64 rasters, else float32",
+                     "RadioMatchAlgorithm")],
+            defaultValue=2)))
         self.addParameter(self._advanced(QgsProcessingParameterNumber(
             WINDOW_SIZE, self.tr("Tile size in pixels (empty: automatic)", "RadioMatchAlgorithm"),
             type=QgsProcessingParameterNumber.Integer, defaultValue=None, optional=True,
@@ -510,6 +551,8 @@ def value_problem(definition, value):
         except (TypeError, ValueError):
             return tr("{} must be a number, not '{}'.").format(label, value)
         integer = definition.dataType() == QgsProcessingParameterNumber.Integer
+        if number != number and definition.name() == CUSTOM_NODATA_VALUE:
+            return None     # NaN marks the nodata of float outputs; the engine checks the type
         if number != number or number in (float("inf"), float("-inf")):
             return tr("{} must be a finite number, not {}.").format(label, value)
         if integer and number != int(number):
@@ -543,7 +586,7 @@ def value_problem(definition, value):
 
 
 def unreadable_input_message(value):
-    path = value.split("|", 1)[0]
+    path = value if os.path.exists(value) else value.split("|", 1)[0]
     if not path.startswith("/vsi") and not os.path.exists(path):
         return tr("Input raster not found: {} (no such file).").format(value)
     return tr("Cannot read {} as a raster: GDAL cannot open it (not a raster file, or damaged).").format(
@@ -645,9 +688,23 @@ def raster_file_crs(path):
     return QgsCoordinateReferenceSystem.fromWkt(wkt) if wkt else None
 
 
+def gdal_container(value):
+    """The file GDAL reads for a dataset name that is not a file itself (a subdataset such as
+    ``NETCDF:"file.nc":variable``), or None when GDAL does not open it."""
+    _gdal, dataset = _quiet_gdal_open(value)
+    if dataset is None:
+        return None
+    files = dataset.GetFileList() or []
+    return files[0] if files else value
+
+
 def raster_path_file(value):
     """The raster file named by a path string (GDAL URI suffixes such as ``|layername=``
     allowed); raise QgsProcessingException naming it when it is not a readable raster file."""
+    if os.path.isfile(value):       # a file whose name holds "|" is that file
+        if not raster_file_readable(value):
+            raise QgsProcessingException(unreadable_input_message(value))
+        return value
     base, _, options = value.partition("|")
     match = re.search(r"(?:^|\|)layername=([^|]*)", options)
     sub_layer = match.group(1) if match else ""
@@ -664,6 +721,12 @@ def raster_path_file(value):
             raise QgsProcessingException(tr(
                 "Input {} is not a raster file (a web service or database source); RadioMatch "
                 "reads raster files only. Save the layer as a GeoTIFF first.").format(value))
+        container = gdal_container(value)
+        if container:
+            raise QgsProcessingException(tr(
+                "Input {} is a GDAL subdataset of {}, not a raster file; RadioMatch reads whole "
+                "raster files. Extract it as a GeoTIFF first (Raster > Conversion > Translate, "
+                "or gdal_translate).").format(value, container))
         raise QgsProcessingException(unreadable_input_message(value))
     if not os.path.isfile(path):
         raise QgsProcessingException(tr(
@@ -782,6 +845,11 @@ def output_paths(alg, parameters, context, inputs):
         pattern = alg.DEFAULT_OUTPUT_NAME
     if re.search(r"\.tiff?$", pattern, re.IGNORECASE):
         pattern = pattern.rsplit(".", 1)[0]
+    if pattern.startswith("."):
+        raise QgsProcessingException(tr(
+            "Output file name '{}' ({}) starts with a dot, which makes hidden files that file "
+            "browsers and QGIS's browser do not show; remove the dot.").format(
+            pattern, OUTPUT_NAME))
     if "/" in pattern or "\\" in pattern:
         raise QgsProcessingException(tr(
             "Output file name '{}' ({}) must be a file name, not a path; choose the folder with "
@@ -908,6 +976,11 @@ def vector_mask(alg, parameters, context, raster_crs, feedback):
     mode = MASK_MODES[alg.parameterAsEnum(parameters, MASK_MODE, context)]
     fields = alg.parameterAsFields(parameters, MASK_NAME_FIELD, context)
     field = fields[0] if fields else None
+    if field and source.fields().lookupField(field) < 0:
+        raise QgsProcessingException(tr(
+            "The polygon mask '{}' has no field '{}' ({}); its fields are: {}.").format(
+            source.sourceName(), field, MASK_NAME_FIELD,
+            ", ".join(source.fields().names()) or tr("none")))
     if not raster_crs.isValid():
         raise QgsProcessingException(tr(
             "The first input raster has no CRS, so the polygon mask cannot be placed on it."))

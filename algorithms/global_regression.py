@@ -161,6 +161,7 @@ class GlobalRegression(RadioMatchAlgorithm):
         })
         return text
 
+    @common.error_printed_once
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
         layers, inputs = common.input_layers_and_files(self, parameters, INPUT, context)
         if not inputs:

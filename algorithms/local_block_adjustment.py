@@ -243,6 +243,7 @@ class LocalBlockAdjustment(RadioMatchAlgorithm):
         return (reference, local)
 
     # -- run --------------------------------------------------------------------------------
+    @common.error_printed_once
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
         layers, inputs = common.input_layers_and_files(self, parameters, INPUT, context)
         if not inputs:

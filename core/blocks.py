@@ -106,6 +106,41 @@ def grid_shape_from_variation(count, mean, std, warnings):
     return side, side
 
 
+# Bytes per block and band while the maps are built: the reference map with its sums,
+# counts and rounded copies over the whole grid, and for each image, over the blocks it
+# touches, its sums and counts, its means, their robust and rounded copies and the
+# reference restricted to them.
+GRID_BYTES = 64
+IMAGE_BLOCK_BYTES = 128
+
+
+def check_grid_size(grid, images, bands, available_memory):
+    """At most one block per pixel of the finest image, and block maps that fit in memory
+    (``available_memory`` in bytes, None when unknown): checked before any pixel is read."""
+    x_size = min(image.pixel_size[0] for image in images)
+    y_size = min(image.pixel_size[1] for image in images)
+    max_cols = max(1, math.floor(grid.width / x_size * (1 + 1e-9)))
+    max_rows = max(1, math.floor(grid.height / y_size * (1 + 1e-9)))
+    if grid.rows > max_rows or grid.cols > max_cols:
+        raise RadioMatchError(
+            f"The block grid of {grid.rows} x {grid.cols} blocks is finer than the pixels: "
+            f"the canvas is {max_rows} x {max_cols} pixels, so it holds at most {max_rows} x "
+            f"{max_cols} blocks (one per pixel, {max_rows * max_cols // len(images)} per "
+            "image). Choose fewer blocks (number_of_blocks).")
+    touched = 0
+    for image in images:
+        width, height = image.bounds[2] - image.bounds[0], image.bounds[3] - image.bounds[1]
+        touched += (min(grid.cols, math.ceil(width / grid.block_width) + 1)
+                    * min(grid.rows, math.ceil(height / grid.block_height) + 1))
+    needed = bands * (GRID_BYTES * grid.rows * grid.cols + IMAGE_BLOCK_BYTES * touched)
+    if available_memory is not None and needed > available_memory:
+        raise RadioMatchError(
+            f"The block grid of {grid.rows} x {grid.cols} blocks needs about "
+            f"{needed / 2 ** 30:.1f} GB of memory for its block maps, more than the "
+            f"{available_memory / 2 ** 30:.1f} GB available. Choose fewer blocks "
+            "(number_of_blocks).")
+
+
 def parse_number_of_blocks(number_of_blocks):
     """An int target per image, a (rows, cols) pair, or "coefficient_of_variation"."""
     if number_of_blocks == "coefficient_of_variation":

@@ -493,7 +493,7 @@ def _seam_details(model, solution, inputs):
     }
 
 
-def global_regression(input_images, output_images, *, calculation_dtype="float32",
+def global_regression(input_images, output_images, *, calculation_dtype="auto",
                       output_dtype=None, vector_mask=None, debug_logs=False,
                       custom_nodata_value=None, image_parallel_workers=None,
                       window_parallel_workers=None, window_size=None, save_as_cog=False,
@@ -513,12 +513,15 @@ def global_regression(input_images, output_images, *, calculation_dtype="float32
     """
     _check_options(anchoring, overlap_statistics, custom_mean_factor, custom_std_factor)
     with Run(progress_callback, STAGES, debug_logs) as run:
-        plan = plan_run(run.warnings, input_images, output_images, "_Global",
+        plan = plan_run(run, input_images, output_images, "_Global",
                         calculation_dtype=calculation_dtype, output_dtype=output_dtype,
                         vector_mask=vector_mask, custom_nodata_value=custom_nodata_value,
                         image_parallel_workers=image_parallel_workers,
                         window_parallel_workers=window_parallel_workers,
-                        window_size=window_size, window_words=("internal",))
+                        window_size=window_size, window_words=("internal",),
+                        side_files=lambda images: (
+                            [] if save_adjustments is None
+                            else [save_adjustments, sidecar_path(save_adjustments)]))
         images = plan.images
         inputs = len(images)
         stored = ([], {}, {})

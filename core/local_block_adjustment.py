@@ -12,11 +12,12 @@ from dataclasses import replace
 import numpy as np
 from rasterio.windows import transform as window_transform
 
-from .blocks import (BlockGrid, BlockMap, check_canvas, grid_shape_for_count,
+from .blocks import (BlockGrid, BlockMap, check_canvas, check_grid_size, grid_shape_for_count,
                      grid_shape_from_variation, normalised_bilinear, parse_number_of_blocks,
                      read_block_map, same_bounds, write_block_map)
 from .corrections import gamma_correction, gamma_shift, linear_correction
 from .errors import RadioMatchError
+from .parallel import available_memory
 from .rasters import image_name, pixel_centres, read_tile
 from .robust import reject_outlier_blocks
 from .run import Run, plan_run
@@ -66,6 +67,14 @@ def _check_options(alpha, correction_method, block_valid_pixel_threshold, save_b
                 "override_bounds_canvas_coords must be (min_x, min_y, max_x, max_y), "
                 f"not {override_bounds_canvas_coords!r}.")
         check_canvas(override_bounds_canvas_coords, "override_bounds_canvas_coords")
+
+
+def _block_map_paths(save_block_maps, images):
+    """The reference map and the images' local maps a run saves."""
+    if save_block_maps is None:
+        return []
+    reference, template = (os.fspath(path) for path in save_block_maps)
+    return [reference] + [template.replace("$", image.name) for image in images]
 
 
 def _load_maps(load_block_maps, images):
@@ -280,7 +289,7 @@ def _reference_for(reference, local_map):
                     np.where(np.isnan(local_map.values), np.nan, region))
 
 
-def local_block_adjustment(input_images, output_images, *, calculation_dtype="float32",
+def local_block_adjustment(input_images, output_images, *, calculation_dtype="auto",
                            output_dtype=None, vector_mask=None, debug_logs=False,
                            custom_nodata_value=None, image_parallel_workers=None,
                            window_parallel_workers=None, window_size=None, save_as_cog=False,
@@ -310,12 +319,13 @@ def local_block_adjustment(input_images, output_images, *, calculation_dtype="fl
                    load_block_maps, override_bounds_canvas_coords)
     blocks_rule = parse_number_of_blocks(number_of_blocks)
     with Run(progress_callback, STAGES, debug_logs) as run:
-        plan = plan_run(run.warnings, input_images, output_images, "_Local",
+        plan = plan_run(run, input_images, output_images, "_Local",
                         calculation_dtype=calculation_dtype, output_dtype=output_dtype,
                         vector_mask=vector_mask, custom_nodata_value=custom_nodata_value,
                         image_parallel_workers=image_parallel_workers,
                         window_parallel_workers=window_parallel_workers,
-                        window_size=window_size, window_words=("block",))
+                        window_size=window_size, window_words=("block",),
+                        side_files=lambda images: _block_map_paths(save_block_maps, images))
         images = plan.images
         bands = images[0].count
         names = [image.name for image in images]
@@ -351,6 +361,8 @@ def local_block_adjustment(input_images, output_images, *, calculation_dtype="fl
                 rows, cols = grid_shape_for_count(blocks_rule, len(images),
                                                   canvas[2] - canvas[0], canvas[3] - canvas[1])
         grid = BlockGrid(*canvas, rows, cols)
+        if loaded_grid is None:
+            check_grid_size(grid, images, bands, available_memory())
         plan.block_size = (grid.block_width, grid.block_height)
         run.debug(f"Block grid: {rows} rows x {cols} columns over {canvas}.")
 
@@ -434,7 +446,7 @@ def local_block_adjustment(input_images, output_images, *, calculation_dtype="fl
                     path, block_map.full(grid), grid, images[0].crs, plan.calculation_dtype))
         run.publish()
         for k, path in enumerate(plan.output_paths):
-            if unchanged_counts[k]:
+            if unchanged_counts[k] and alpha > 0:   # with alpha 0 no pixel is corrected
                 run.warn(f"{unchanged_counts[k]} valid pixel value(s) of {path!r} had no reference "
                          "or local block mean nearby and were left unchanged.")
         result.details.update({

@@ -62,12 +62,17 @@ def _collection_crs(collection, label):
         raise RadioMatchError(f"{label} has a CRS that cannot be understood: {name!r}.") from None
 
 
+def _field_names(value):
+    """The image names a field value gives: the value, or the entries of a comma/semicolon
+    separated list in it."""
+    if value is None:
+        return set()
+    return {token.strip() for token in str(value).replace(";", ",").split(",")} - {""}
+
+
 def _field_matches(value, name):
     """Exact name, or one entry of a comma/semicolon separated list (never a substring)."""
-    if value is None:
-        return False
-    tokens = str(value).replace(";", ",").split(",")
-    return any(token.strip() == name for token in tokens)
+    return name in _field_names(value)
 
 
 def load_vector_mask(vector_mask, images, warnings):
@@ -111,4 +116,13 @@ def load_vector_mask(vector_mask, images, warnings):
             warnings.append(
                 f"The vector mask keeps no polygon for image {image.name!r}: none of its pixels "
                 "enter the statistics.")
+    if field is not None:
+        named = set().union(*(_field_names(props.get(field)) for _, props in polygons))
+        unknown = sorted(named - {image.name for image in images})
+        if unknown:
+            listed = ", ".join(map(repr, unknown[:10])) + (" ..." if len(unknown) > 10 else "")
+            warnings.append(
+                f"Values of the field {field!r} of {label} name no input image: {listed}; "
+                "their polygons apply to no image. Image names are the input file names "
+                "without extension.")
     return VectorMask(mode, by_image)

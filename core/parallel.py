@@ -71,6 +71,21 @@ class _FreedMemoryReturn:
         self._after_trim = _resident_bytes()
 
 
+def available_memory():
+    """Bytes of memory the system can give without swapping (None where unknown)."""
+    try:
+        with open("/proc/meminfo", "rb") as meminfo:
+            for line in meminfo:
+                if line.startswith(b"MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * _PAGE_BYTES
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
 def resolve_workers(value, parameter_name, warnings):
     """Turn the reference's ``("thread"|"process", "cpu"|int)`` or None into a thread count."""
     if value is None:

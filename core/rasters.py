@@ -3,15 +3,18 @@ import glob
 import math
 import os
 import warnings as python_warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 import rasterio
-from rasterio.enums import MaskFlags
+from rasterio.enums import ColorInterp, MaskFlags
 from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
 from rasterio.windows import Window
 
 from .errors import RadioMatchError
+from .metadata import read_metadata
+from .writing import RASTER_SIDE_FILES, SUPPORTED_DTYPES
 
 AUTOMATIC_TILE = 512
 
@@ -22,7 +25,7 @@ def image_name(path):
 
 
 def _is_folder_spec(text):
-    return "." not in os.path.basename(os.path.normpath(text))
+    return os.path.isdir(text) or "." not in os.path.basename(os.path.normpath(text))
 
 
 def resolve_input_paths(input_images):
@@ -70,6 +73,12 @@ def resolve_output_paths(output_images, input_paths, suffix):
             raise RadioMatchError(
                 f"The output {output!r} is the input image {input_real[real]!r}; "
                 "inputs are never overwritten. Choose another output folder or name.")
+        for suffix in RASTER_SIDE_FILES:
+            if os.path.realpath(output + suffix) in input_real:
+                raise RadioMatchError(
+                    f"The output {output!r} would replace the input image {output + suffix!r} "
+                    "(GDAL side files of a replaced output are removed with it); inputs are "
+                    "never overwritten. Choose another output folder or name.")
         if real in seen:
             raise RadioMatchError(f"Two images would be written to the same output {output!r}.")
         seen[real] = output
@@ -78,7 +87,11 @@ def resolve_output_paths(output_images, input_paths, suffix):
 
 @dataclass(frozen=True)
 class ImageInfo:
-    """What the engine needs to know of one input raster, read once when it is opened."""
+    """What the engine needs to know of one input raster, read once when it is opened.
+
+    ``count`` is the number of bands the model corrects: every band but the alpha band, which
+    is a mask (``alpha_band``, 1-based, or None). ``band_nodata`` holds the nodata of those
+    bands; ``has_mask_band`` is a real per-dataset mask (GDAL's internal mask or ``.msk``)."""
     path: str
     name: str
     width: int
@@ -87,9 +100,20 @@ class ImageInfo:
     dtype: str
     transform: object
     crs: object
-    file_nodata: object
+    band_nodata: tuple
     block_shape: tuple
     has_mask_band: bool
+    alpha_band: object
+    metadata: object
+
+    @property
+    def file_nodata(self):
+        return self.band_nodata[0]
+
+    @property
+    def file_count(self):
+        """Bands of the file, the alpha band included."""
+        return self.count + (self.alpha_band is not None)
 
     @property
     def bounds(self):
@@ -103,13 +127,21 @@ class ImageInfo:
     def pixel_size(self):
         return (abs(self.transform.a), abs(self.transform.e))
 
+    def colour_values(self, values):
+        """The corrected bands of a (file bands, rows, cols) array."""
+        if self.alpha_band is None:
+            return values
+        if self.alpha_band == self.file_count:
+            return values[:-1]
+        return np.delete(values, self.alpha_band - 1, axis=0)
+
 
 def open_image(path):
     """Open one raster and read its description; a clear error if it is not a usable raster."""
-    if not os.path.exists(path):
-        raise RadioMatchError(f"The input image {path!r} does not exist.")
     if os.path.isdir(path):
         raise RadioMatchError(f"The input {path!r} is a folder, not a raster file.")
+    if not os.path.exists(path):
+        raise RadioMatchError(_missing_file_message(path))
     try:
         with python_warnings.catch_warnings():
             python_warnings.simplefilter("ignore", NotGeoreferencedWarning)
@@ -120,8 +152,33 @@ def open_image(path):
             f"The input image {path!r} cannot be read as a raster ({error}).") from None
 
 
+def _missing_file_message(path):
+    """"Does not exist", unless GDAL opens the name as a dataset of a container file (a
+    subdataset such as ``NETCDF:"file.nc":variable``)."""
+    try:
+        with python_warnings.catch_warnings():
+            python_warnings.simplefilter("ignore", NotGeoreferencedWarning)
+            with rasterio.open(path) as dataset:
+                container = (dataset.files or [None])[0]
+    except (RasterioIOError, ValueError, TypeError):
+        return f"The input image {path!r} does not exist."
+    where = f" of the file {container!r}" if container else ""
+    return (f"The input {path!r} is a GDAL subdataset{where}, not a raster file; RadioMatch "
+            "reads whole raster files. Extract it as a GeoTIFF first (for example with "
+            "gdal_translate).")
+
+
 def _describe(path, dataset):
     transform = dataset.transform
+    if dataset.count < 1:
+        if dataset.subdatasets:
+            listed = ", ".join(dataset.subdatasets[:3]) + (
+                ", ..." if len(dataset.subdatasets) > 3 else "")
+            raise RadioMatchError(
+                f"The input {path!r} is a container of {len(dataset.subdatasets)} subdatasets "
+                f"({listed}) and has no bands of its own; extract the one to balance as a "
+                "GeoTIFF first (for example with gdal_translate).")
+        raise RadioMatchError(f"The input image {path!r} has no bands.")
     if dataset.crs is None:
         raise RadioMatchError(f"The input image {path!r} has no coordinate reference system.")
     if transform.is_identity or transform.a == 0 or transform.e == 0:
@@ -135,17 +192,56 @@ def _describe(path, dataset):
         raise RadioMatchError(
             f"The input image {path!r} is not north-up (negative pixel width or positive pixel "
             "height); warp it to a north-up grid first.")
-    flags = dataset.mask_flag_enums
+    dtype = _band_dtype(path, dataset)
+    colorinterp = dataset.colorinterp
+    if ColorInterp.palette in colorinterp:
+        raise RadioMatchError(
+            f"The input image {path!r} is a palette (colour table) raster: its values are "
+            "indices into the colour table, not radiometric values, and balancing them would "
+            "scramble the colours. Expand it to RGB first (for example with gdal_translate "
+            "-expand rgb).")
+    alpha_bands = [band for band, interp in enumerate(colorinterp, start=1)
+                   if interp == ColorInterp.alpha]
+    if len(alpha_bands) > 1:
+        raise RadioMatchError(
+            f"The input image {path!r} has {len(alpha_bands)} alpha bands (bands "
+            f"{', '.join(map(str, alpha_bands))}); a raster has one alpha band at most.")
+    alpha_band = alpha_bands[0] if alpha_bands else None
+    colour_bands = [band for band in range(1, dataset.count + 1) if band != alpha_band]
+    if not colour_bands:
+        raise RadioMatchError(
+            f"The input image {path!r} has an alpha band and no other band: nothing to balance.")
+    # An alpha band makes GDAL report its mask (per-dataset and alpha); a real per-dataset
+    # mask (internal or .msk) is reported without the alpha flag.
     has_mask_band = any(
-        MaskFlags.per_dataset in band_flags or MaskFlags.alpha in band_flags
-        for band_flags in flags)
-    if dataset.count < 1:
-        raise RadioMatchError(f"The input image {path!r} has no bands.")
+        MaskFlags.per_dataset in dataset.mask_flag_enums[band - 1]
+        and MaskFlags.alpha not in dataset.mask_flag_enums[band - 1] for band in colour_bands)
     return ImageInfo(
         path=path, name=image_name(path), width=dataset.width, height=dataset.height,
-        count=dataset.count, dtype=dataset.dtypes[0], transform=transform, crs=dataset.crs,
-        file_nodata=dataset.nodatavals[0], block_shape=tuple(dataset.block_shapes[0]),
-        has_mask_band=has_mask_band)
+        count=len(colour_bands), dtype=dtype, transform=transform, crs=dataset.crs,
+        band_nodata=tuple(dataset.nodatavals[band - 1] for band in colour_bands),
+        block_shape=tuple(dataset.block_shapes[0]), has_mask_band=has_mask_band,
+        alpha_band=alpha_band, metadata=read_metadata(dataset))
+
+
+def _band_dtype(path, dataset):
+    """The one data type of the raster's bands, refusing those an output cannot hold."""
+    dtypes = sorted(set(dataset.dtypes))
+    if len(dtypes) > 1:
+        raise RadioMatchError(
+            f"The input image {path!r} has bands of different data types ({', '.join(dtypes)}); "
+            "convert them to one type first.")
+    dtype = dtypes[0]
+    if dtype.startswith("complex"):
+        raise RadioMatchError(
+            f"The input image {path!r} has complex values ({dtype}), such as SAR data in "
+            "single-look complex form; RadioMatch balances real values. Convert it first "
+            "(for example to amplitude or intensity).")
+    if dtype not in SUPPORTED_DTYPES:
+        raise RadioMatchError(
+            f"The input image {path!r} has the data type {dtype}, which RadioMatch cannot "
+            f"write; supported types: {', '.join(SUPPORTED_DTYPES)}.")
+    return dtype
 
 
 def _same_nodata(first, second):
@@ -157,12 +253,15 @@ def _same_nodata(first, second):
 
 
 def check_compatible(images, custom_nodata_value):
-    """Same CRS (compared semantically), same band count, distinct names and, without an
-    override, the same nodata."""
+    """Same CRS (compared semantically), same band count, the same stored values (scale and
+    offset), distinct names and, without an override, one nodata for every band of every
+    image."""
     first = images[0]
     names = {}
     for image in images:
         if image.name in names:
+            if os.path.realpath(image.path) == os.path.realpath(names[image.name]):
+                raise RadioMatchError(f"The input image {image.path!r} is given twice.")
             raise RadioMatchError(
                 f"Two input images share the name {image.name!r}: {names[image.name]!r} and "
                 f"{image.path!r}. Image names key the model; rename one of them.")
@@ -174,32 +273,80 @@ def check_compatible(images, custom_nodata_value):
         if image.count != first.count:
             raise RadioMatchError(
                 f"The input image {image.path!r} has {image.count} bands but {first.path!r} has "
-                f"{first.count}; all images must have the same bands.")
-        if custom_nodata_value is None and not _same_nodata(image.file_nodata, first.file_nodata):
+                f"{first.count}; all images must have the same bands (an alpha band does not "
+                "count).")
+        _check_same_scaling(image, first)
+        if custom_nodata_value is None:
+            _check_one_nodata(image)
+            if not _same_nodata(image.file_nodata, first.file_nodata):
+                raise RadioMatchError(
+                    f"The input image {image.path!r} has nodata {image.file_nodata} but "
+                    f"{first.path!r} has {first.file_nodata}; set a custom nodata value to use "
+                    "one value for all images.")
+
+
+def _scaling(image):
+    metadata = image.metadata
+    return (image.colour_values(np.array(metadata.scales, dtype=float)),
+            image.colour_values(np.array(metadata.offsets, dtype=float)))
+
+
+def _check_same_scaling(image, first):
+    """The model compares stored values: they must mean the same physical values."""
+    scales, offsets = _scaling(image)
+    first_scales, first_offsets = _scaling(first)
+    for band in range(image.count):
+        if (scales[band], offsets[band]) != (first_scales[band], first_offsets[band]):
             raise RadioMatchError(
-                f"The input image {image.path!r} has nodata {image.file_nodata} but "
-                f"{first.path!r} has {first.file_nodata}; set a custom nodata value to use one "
-                "value for all images.")
+                f"The input image {image.path!r} stores band {band + 1} with scale "
+                f"{scales[band]:g} and offset {offsets[band]:g} but {first.path!r} with scale "
+                f"{first_scales[band]:g} and offset {first_offsets[band]:g}: the same stored "
+                "value means different physical values. Convert them to one scale first.")
+
+
+def _check_one_nodata(image):
+    """A GeoTIFF output holds one nodata value for all its bands."""
+    if all(_same_nodata(value, image.file_nodata) for value in image.band_nodata):
+        return
+    listed = ", ".join(f"band {band}: {value}"
+                       for band, value in enumerate(image.band_nodata, start=1))
+    raise RadioMatchError(
+        f"The input image {image.path!r} has a different nodata value per band ({listed}); "
+        "its GeoTIFF output can hold only one nodata value for all bands, so the bands' "
+        "nodata pixels could not all be kept. Set a custom nodata value if one value marks "
+        "the missing pixels of every band, or give every band the same nodata value first.")
 
 
 def resolve_nodata(images, custom_nodata_value, warnings):
-    """The override if given, else the images' common band-1 nodata (None: all pixels valid)."""
+    """The override if given, else the images' common nodata (None: all pixels valid)."""
     if custom_nodata_value is not None:
         if isinstance(custom_nodata_value, bool) or not isinstance(
                 custom_nodata_value, (int, float, np.integer, np.floating)):
             raise RadioMatchError(
                 f"custom_nodata_value must be a number, not {custom_nodata_value!r}.")
-        return float(custom_nodata_value)
+        custom = float(custom_nodata_value)
+        for image in images:
+            replaced = sorted({f"{value:g}" for value in image.band_nodata
+                               if value is not None and not _same_nodata(value, custom)})
+            if replaced:
+                warnings.append(
+                    f"The custom nodata value {custom:g} replaces the nodata "
+                    f"{', '.join(replaced)} of {image.path!r}: its pixels of that value count "
+                    "as valid.")
+        return custom
     nodata = images[0].file_nodata
-    if nodata is None:
+    if nodata is None and any(image.alpha_band is None and not image.has_mask_band
+                              for image in images):
         warnings.append(
             "The images have no nodata value: every finite pixel counts as valid (fill zeros "
-            "too). Set a custom nodata value if the images have a fill value.")
+            "too), except where an alpha band or mask says otherwise. Set a custom nodata "
+            "value if the images have a fill value.")
     return nodata
 
 
 def valid_mask(data, nodata, mask=None):
-    """Per-band validity of a (bands, rows, cols) tile: finite, not nodata, inside the mask band."""
+    """Per-band validity of a (bands, rows, cols) tile: finite, not nodata, inside the mask
+    (rows, cols) of the alpha band or the per-dataset mask."""
     if np.issubdtype(data.dtype, np.floating):
         valid = np.isfinite(data)
         if nodata is not None and not math.isnan(nodata):
@@ -213,17 +360,41 @@ def valid_mask(data, nodata, mask=None):
     return valid
 
 
-def read_tile(dataset, image, window, nodata):
-    """All bands of a window and their validity. A file whose header opens but whose pixels
-    cannot be decoded (truncated, corrupt) is an error naming it."""
+@contextmanager
+def _decoding(image):
+    """A file whose header opens but whose pixels cannot be decoded (truncated, corrupt) is
+    an error naming it."""
     try:
-        data = dataset.read(window=window)
-        mask = dataset.read_masks(window=window) != 0 if image.has_mask_band else None
+        yield
     except RasterioIOError as error:
         raise RadioMatchError(
             f"The input image {image.path!r} cannot be read: the file is damaged or truncated "
             f"(GDAL: {error}).") from None
+
+
+def read_tile(dataset, image, window, nodata):
+    """The corrected bands of a window and their validity (an alpha band of 0 or a
+    per-dataset mask of 0 makes every band of the pixel invalid)."""
+    with _decoding(image):
+        data = dataset.read(window=window)
+        mask = read_mask(dataset, image, window) != 0 if image.has_mask_band else None
+    if image.alpha_band is not None:
+        alpha = data[image.alpha_band - 1] != 0
+        mask = alpha if mask is None else mask & alpha
+        data = image.colour_values(data)
     return data, valid_mask(data, nodata, mask)
+
+
+def read_alpha(dataset, image, window):
+    """The alpha band of a window, as stored."""
+    with _decoding(image):
+        return dataset.read(image.alpha_band, window=window)
+
+
+def read_mask(dataset, image, window):
+    """The per-dataset mask of a window (0 = masked), as GDAL gives it."""
+    with _decoding(image):
+        return dataset.read_masks(2 if image.alpha_band == 1 else 1, window=window)
 
 
 def resolve_window_size(window_size, allowed_words):

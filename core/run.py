@@ -12,17 +12,20 @@ from rasterio.errors import RasterioIOError
 from .errors import RadioMatchError
 from .masks import load_vector_mask
 from .parallel import DatasetCache, Progress, resolve_workers, run_tasks
-from .rasters import (check_compatible, open_image, read_tile, resolve_input_paths, resolve_nodata, resolve_output_paths,
+from .rasters import (check_compatible, open_image, read_alpha, read_mask, read_tile,
+                      resolve_input_paths, resolve_nodata, resolve_output_paths,
                       resolve_window_size, tile_size_for, tile_windows)
-from .writing import (OutputRaster, check_nodata_fits, gdal_failures, gdal_message,
-                      make_output_folder, output_profile, partial_path, publish_all,
-                      remove_stale_partials, resolve_dtype, to_output_dtype, write_failure)
+from .writing import (OutputRaster, TemporaryNames, check_nodata_fits, gdal_failures,
+                      gdal_message, make_output_folder, output_profile, publish_all, replace_file,
+                      resolve_dtype, to_output_dtype, write_failure)
 
 LOGGER = logging.getLogger("radiomatch")
 
 # GDAL keeps written tiles in its block cache until it is full or the file is closed; the
 # default (5 % of RAM) made that cache the largest part of a run's memory. Scoped to the run.
 WORKING_CACHE_BYTES = 128 * 1024 * 1024
+# float32 holds every value of the other input types exactly (24 significant bits)
+NEEDS_FLOAT64 = ("uint32", "int32", "float64")
 
 
 @dataclass
@@ -48,30 +51,59 @@ class Plan:
     block_size: object = None       # (width, height) of a local-adjustment block, for "block"
 
 
-def plan_run(warnings, input_images, output_images, output_suffix, *, calculation_dtype,
-             output_dtype, vector_mask, custom_nodata_value, image_parallel_workers,
-             window_parallel_workers, window_size, window_words):
-    """Resolve and validate everything that can be checked before any pixel is read."""
+def resolve_calculation_dtype(calculation_dtype, images, warnings):
+    """"auto" (or None): float64 when an input holds values that float32 cannot represent
+    (32-bit integers, float64), else float32, the reference's type. An explicit float32 is
+    kept (the reference's numbers), with a warning for such inputs."""
+    wide = [image for image in images if image.dtype in NEEDS_FLOAT64]
+    if calculation_dtype is None or calculation_dtype == "auto":
+        return "float64" if wide else "float32"
     calculation_dtype = resolve_dtype(calculation_dtype, "calculation_dtype")
     if not np.issubdtype(np.dtype(calculation_dtype), np.floating):
         raise RadioMatchError(
-            f"calculation_dtype must be a floating-point type, not {calculation_dtype!r}.")
+            f"calculation_dtype must be a floating-point type or \"auto\", not "
+            f"{calculation_dtype!r}.")
+    if calculation_dtype == "float32" and wide:
+        warnings.append(
+            f"calculation_dtype float32 cannot represent every {wide[0].dtype} value of "
+            f"{wide[0].path!r}{' and other images' if len(wide) > 1 else ''} (it keeps 24 "
+            "significant bits): pixels change by up to half a float32 step even where no "
+            "correction applies. Use float64, or \"auto\" (the default).")
+    return calculation_dtype
+
+
+def plan_run(run, input_images, output_images, output_suffix, *, calculation_dtype,
+             output_dtype, vector_mask, custom_nodata_value, image_parallel_workers,
+             window_parallel_workers, window_size, window_words, side_files=None):
+    """Resolve and validate everything that can be checked before any pixel is read, and
+    reserve the outputs; ``side_files(images)`` gives the JSON files and block maps the run
+    will write, as far as they are known before it starts."""
+    warnings = run.warnings
     window_size = resolve_window_size(window_size, window_words)
     workers = (resolve_workers(image_parallel_workers, "image_parallel_workers", warnings)
                * resolve_workers(window_parallel_workers, "window_parallel_workers", warnings))
     input_paths = resolve_input_paths(input_images)
     images = [open_image(path) for path in input_paths]
     check_compatible(images, custom_nodata_value)
+    calculation_dtype = resolve_calculation_dtype(calculation_dtype, images, warnings)
     nodata = resolve_nodata(images, custom_nodata_value, warnings)
     output_paths = resolve_output_paths(output_images, input_paths, output_suffix)
     if output_dtype is None:
         output_dtypes = [image.dtype for image in images]
     else:
         output_dtypes = [resolve_dtype(output_dtype, "output_dtype")] * len(images)
-    for path, dtype in zip(output_paths, output_dtypes):
+    for image, path, dtype in zip(images, output_paths, output_dtypes):
         check_nodata_fits(nodata, dtype, path)
-        make_output_folder(path)
+        if image.alpha_band is not None and not np.can_cast(image.dtype, dtype, "safe"):
+            raise RadioMatchError(
+                f"The alpha band of {image.path!r} ({image.dtype}) cannot be copied unchanged "
+                f"into the {dtype} output {path!r}; choose an output data type that holds "
+                f"{image.dtype} values.")
     mask = load_vector_mask(vector_mask, images, warnings)
+    side_paths = [os.fspath(path) for path in side_files(images)] if side_files else []
+    for path in output_paths + side_paths:
+        make_output_folder(path)
+        run.names.claim(path)
     return Plan(images, output_paths, output_dtypes, calculation_dtype, nodata, mask, workers,
                 window_size)
 
@@ -86,6 +118,7 @@ class Run:
         self.datasets = DatasetCache()
         self.outputs = []
         self.side_files = []        # (temporary, final) JSON files and block maps
+        self.names = TemporaryNames()
         self.debug_logs = debug_logs
 
     def warn(self, message):
@@ -112,9 +145,7 @@ class Run:
         if exc_type is not None:
             for output in self.outputs:
                 output.discard()
-            for temporary, _ in self.side_files:
-                if os.path.exists(temporary):
-                    os.remove(temporary)
+        self.names.release()
         return False
 
     def run_tasks(self, function, tasks, workers, consume=None):
@@ -128,8 +159,10 @@ class Run:
     def write_side_file(self, final_path, write):
         """Write a JSON file or block map with ``write(path)`` under a temporary name; it is
         renamed into place by :meth:`publish`, together with the rasters."""
-        make_output_folder(final_path)
-        temporary = partial_path(final_path)
+        if not self.names.claimed(final_path):
+            make_output_folder(final_path)
+            self.names.claim(final_path)
+        temporary = self.names.path(final_path)
         self.side_files.append((temporary, final_path))
         try:
             # rasterio only logs the GDAL errors of a block map's final flush (a full disk)
@@ -144,7 +177,7 @@ class Run:
         """Rename every complete output into place, once all of them are complete."""
         publish_all(self.outputs)
         for temporary, final_path in self.side_files:
-            os.replace(temporary, final_path)
+            replace_file(temporary, final_path)
 
     def image_tiles(self, plan, image, window=None):
         """Processing tiles of an image (or of a pixel window of it)."""
@@ -160,24 +193,30 @@ class Run:
         name until :meth:`publish`. Returns the result skeleton."""
         tasks = []
         for k, image in enumerate(plan.images):
-            remove_stale_partials(plan.output_paths[k])
             windows = self.image_tiles(plan, image)
             tasks.extend((k, window) for window in windows)
             profile = output_profile(image, plan.output_dtypes[k], plan.nodata, plan.workers)
-            self.outputs.append(OutputRaster(plan.output_paths[k], profile, save_as_cog,
-                                             len(windows)))
+            self.outputs.append(OutputRaster(plan.output_paths[k], self.names, profile,
+                                             save_as_cog, len(windows), image.metadata,
+                                             image.alpha_band))
+        # an output with nodata marks the masked pixels with it; one without keeps the mask
+        keeps_mask = [image.has_mask_band and plan.nodata is None for image in plan.images]
         self.progress.start_stage("apply", message, len(tasks))
 
         def apply_tile(task):
             k, window = task
             self.progress.check_cancelled()
             image = plan.images[k]
-            data, valid = read_tile(self.datasets.get(image.path), image, window, plan.nodata)
+            dataset = self.datasets.get(image.path)
+            data, valid = read_tile(dataset, image, window, plan.nodata)
             values = data.astype(plan.calculation_dtype, copy=False)
             corrected = correct_tile(k, window, values, valid)
-            array, clipped, nudged = to_output_dtype(corrected, data, valid, plan.output_dtypes[k],
-                                               plan.nodata)
-            self.outputs[k].write(window, array, clipped, nudged)
+            dtype = plan.output_dtypes[k]
+            array, clipped, nudged = to_output_dtype(corrected, data, valid, dtype, plan.nodata)
+            alpha = (read_alpha(dataset, image, window).astype(dtype, copy=False)
+                     if image.alpha_band is not None else None)
+            mask = read_mask(dataset, image, window) if keeps_mask[k] else None
+            self.outputs[k].write(window, array, clipped, nudged, alpha, mask)
 
         self.run_tasks(apply_tile, tasks, plan.workers)
         self.progress.start_stage("finish", "Finishing outputs", len(self.outputs))

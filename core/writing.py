@@ -1,7 +1,10 @@
 """Writing outputs: dtype rounding and clipping, temporary files renamed when whole, COG copies."""
+import hashlib
 import logging
 import math
 import os
+import re
+import secrets
 import threading
 from contextlib import contextmanager
 
@@ -11,8 +14,12 @@ import rasterio.shutil
 from rasterio._err import CPLE_BaseError   # what rasterio 1.3 raises for some GDAL write errors
 
 from .errors import RadioMatchError
+from .metadata import write_metadata
 
 OUTPUT_TILE = 512
+NAME_MAX = 255                      # bytes of a file name, where the file system does not say
+# GDAL's side files of a raster: statistics and metadata, an external mask, overviews
+RASTER_SIDE_FILES = (".aux.xml", ".msk", ".ovr")
 SUPPORTED_DTYPES = ("uint8", "int8", "uint16", "int16", "uint32", "int32", "float32", "float64")
 
 
@@ -120,13 +127,14 @@ def to_output_dtype(corrected, original, valid, dtype, nodata):
 
 
 def output_profile(image, dtype, nodata, threads):
-    """Tiled DEFLATE GeoTIFF. With ``threads`` > 1, GDAL compresses finished tiles on that many
-    threads of its own while the engine computes the next ones; with 1 the run stays on one
-    core, as asked."""
+    """Tiled DEFLATE GeoTIFF with every band of the input (its alpha band too). With
+    ``threads`` > 1, GDAL compresses finished tiles on that many threads of its own while the
+    engine computes the next ones; with 1 the run stays on one core, as asked."""
     floating = np.issubdtype(np.dtype(dtype), np.floating)
     profile = {
-        "driver": "GTiff", "width": image.width, "height": image.height, "count": image.count,
-        "dtype": dtype, "crs": image.crs, "transform": image.transform, "nodata": nodata,
+        "driver": "GTiff", "width": image.width, "height": image.height,
+        "count": image.file_count, "dtype": dtype, "crs": image.crs,
+        "transform": image.transform, "nodata": nodata,
         "tiled": True, "blockxsize": OUTPUT_TILE, "blockysize": OUTPUT_TILE,
         "compress": "DEFLATE", "predictor": 3 if floating else 2, "BIGTIFF": "IF_SAFER",
     }
@@ -135,22 +143,143 @@ def output_profile(image, dtype, nodata, threads):
     return profile
 
 
-def partial_path(final_path, tag="partial"):
-    folder, base = os.path.split(os.path.abspath(final_path))
-    return os.path.join(folder, f".{base}.{os.getpid()}.{tag}")
+def _name_max(folder):
+    try:
+        return os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):
+        return NAME_MAX
 
 
-def remove_stale_partials(final_path):
-    """Temporary files left by a killed run for the same output."""
-    folder, base = os.path.split(os.path.abspath(final_path))
-    if not os.path.isdir(folder):
-        return
-    for entry in os.listdir(folder):
-        if entry.startswith(f".{base}.") and entry.endswith(("partial", "cog")):
+def check_output_name(path):
+    """An output's file name must fit the file system (checked before any pixel is read)."""
+    folder, base = os.path.split(os.path.abspath(path))
+    limit = _name_max(folder) if os.path.isdir(folder) else NAME_MAX
+    size = len(os.fsencode(base))
+    if size > limit:
+        raise RadioMatchError(
+            f"The output file name {base!r} is {size} bytes long, more than the {limit} the "
+            f"file system of {folder!r} allows; choose a shorter output name.")
+
+
+# ".<stem>.<pid>-<run>.partial" (or ".cog"); ".<stem>.<pid>.partial" from older versions
+_TEMPORARY = re.compile(r"^\.(?P<stem>.+)\.(?P<pid>\d+)(?:-(?P<run>[0-9a-f]+))?\."
+                        r"(?:partial|cog)$")
+_SUFFIX_ROOM = 40                   # bytes for ".<pid>-<run>.partial"
+_LIVE_RUNS = set()                  # runs of this process still in progress
+_LIVE_LOCK = threading.Lock()
+
+
+def _stem(base, name_max):
+    """What stands for an output's name in its temporary names: the name, or when it would
+    leave no room for the suffix, its beginning and a digest of the whole name."""
+    encoded = os.fsencode(base)
+    if len(encoded) + 1 + _SUFFIX_ROOM <= name_max:
+        return base
+    digest = hashlib.sha1(encoded).hexdigest()[:12]
+    head = encoded[:max(1, name_max - _SUFFIX_ROOM - len(digest) - 2)]
+    return head.decode("utf-8", "ignore") + "~" + digest
+
+
+def _process_alive(pid):
+    if os.name == "nt":
+        import ctypes
+
+        kernel32 = ctypes.windll.kernel32
+        handle = kernel32.OpenProcess(0x1000, False, pid)   # PROCESS_QUERY_LIMITED_INFORMATION
+        if not handle:
+            return ctypes.GetLastError() == 5              # access denied: it exists
+        try:
+            code = ctypes.c_ulong()
+            return bool(kernel32.GetExitCodeProcess(handle, ctypes.byref(code))) \
+                and code.value == 259                      # STILL_ACTIVE
+        finally:
+            kernel32.CloseHandle(handle)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:                                        # another user's process
+        return True
+    return True
+
+
+class TemporaryNames:
+    """The hidden temporary names of one run's outputs, ``.<file>.<pid>-<run>.partial``: the
+    run part keeps apart two runs of one process (two QGIS tasks), and the process id tells
+    whether a file left in a folder belongs to a run still alive."""
+
+    def __init__(self):
+        self.run = secrets.token_hex(4)
+        self._issued = []
+        self._claimed = set()
+        with _LIVE_LOCK:
+            _LIVE_RUNS.add(self.run)
+
+    def path(self, final_path, tag="partial"):
+        folder, base = os.path.split(os.path.abspath(final_path))
+        temporary = os.path.join(
+            folder, f".{_stem(base, _name_max(folder))}.{os.getpid()}-{self.run}.{tag}")
+        self._issued.append(temporary)
+        return temporary
+
+    def claim(self, final_path):
+        """Reserve an output for this run before any pixel is read: its temporary file is
+        created (empty), temporary files of runs that are no longer alive are removed, and
+        one of a live run is an error naming it."""
+        check_output_name(final_path)
+        folder, base = os.path.split(os.path.abspath(final_path))
+        mine = self.path(final_path)
+        try:
+            with open(mine, "x"):
+                pass
+        except OSError as error:
+            raise RadioMatchError(
+                f"The output {final_path!r} cannot be written ({error.strerror}).") from None
+        self._claimed.add(os.path.abspath(final_path))
+        stem = _stem(base, _name_max(folder))
+        for entry in os.listdir(folder):
+            match = _TEMPORARY.match(entry)
+            path = os.path.join(folder, entry)
+            if match is None or match["stem"] != stem or path == mine:
+                continue
+            pid = int(match["pid"])
+            if pid == os.getpid():
+                with _LIVE_LOCK:
+                    alive = match["run"] in _LIVE_RUNS
+            else:
+                alive = _process_alive(pid)
+            if alive:
+                raise RadioMatchError(
+                    f"The output {final_path!r} is being written by another run (process "
+                    f"{pid}) right now; wait for it to finish or choose another output folder "
+                    f"or name. (If no run is writing it, delete the hidden file {path!r}.)")
             try:
-                os.remove(os.path.join(folder, entry))
+                os.remove(path)
             except OSError:
                 pass
+
+    def claimed(self, final_path):
+        return os.path.abspath(final_path) in self._claimed
+
+    def release(self):
+        """Remove what is left of this run's temporary files (all of them after a failure;
+        none after a run whose outputs were published) and forget the run."""
+        for path in self._issued:
+            try:
+                os.remove(path)
+            except OSError:
+                pass
+        with _LIVE_LOCK:
+            _LIVE_RUNS.discard(self.run)
+
+
+def replace_file(temporary, final_path):
+    """Rename a finished temporary file into place; GDAL side files of the file it replaces
+    go (statistics, an external mask or overviews of other pixels would be read with it)."""
+    for suffix in RASTER_SIDE_FILES:
+        if os.path.lexists(final_path + suffix):
+            os.remove(final_path + suffix)
+    os.replace(temporary, final_path)
 
 
 def make_output_folder(path):
@@ -223,29 +352,46 @@ class OutputRaster:
     It is flushed and closed as soon as its last tile is written, on the worker that wrote it:
     its compression then overlaps the other images' work, and its tiles leave GDAL's cache."""
 
-    def __init__(self, final_path, profile, save_as_cog, tiles):
+    def __init__(self, final_path, names, profile, save_as_cog, tiles, metadata=None,
+                 alpha_band=None):
         self.final_path = final_path
-        self.temporary_path = partial_path(final_path)
-        self._cog_path = partial_path(final_path, "cog") if save_as_cog else None
+        self.temporary_path = names.path(final_path)
+        self._cog_path = names.path(final_path, "cog") if save_as_cog else None
         self._profile = profile
+        self._metadata = metadata
+        self._alpha_band = alpha_band
+        self._colour_bands = [band for band in range(1, profile["count"] + 1)
+                              if band != alpha_band]
         self._dataset = None
         self._tiles_left = tiles
         self._lock = threading.Lock()
         self.clipped = 0
         self.nudged = 0
 
-    def write(self, window, array, clipped, nudged):
+    def write(self, window, array, clipped, nudged, alpha=None, mask=None):
+        """Write the corrected bands of a tile, the input's alpha band (as stored) and its
+        per-dataset mask (0 = masked) when given."""
         with self._lock:
             if self._tiles_left <= 0:
                 raise RuntimeError(f"More tiles written to {self.final_path!r} than planned.")
             if self._dataset is None:
                 try:
                     self._dataset = rasterio.open(self.temporary_path, "w", **self._profile)
+                    if self._metadata is not None:
+                        write_metadata(self._dataset, self._metadata)
                 except rasterio.errors.RasterioIOError as error:
                     raise RadioMatchError(
                         f"The output {self.final_path!r} cannot be written ({error}).") from None
             try:
-                self._dataset.write(array, window=window)
+                if self._alpha_band is None:
+                    self._dataset.write(array, window=window)
+                else:
+                    self._dataset.write(array, self._colour_bands, window=window)
+                    self._dataset.write(alpha, self._alpha_band, window=window)
+                if mask is not None:
+                    # in the GeoTIFF itself: a .msk beside the temporary file would be lost
+                    with rasterio.Env(GDAL_TIFF_INTERNAL_MASK=True):
+                        self._dataset.write_mask(mask, window=window)
             except rasterio.errors.RasterioIOError as error:
                 # a dirty block flushed to a full disk, or past a file size limit
                 raise write_failure(self.final_path, error) from None
@@ -306,7 +452,7 @@ class OutputRaster:
             raise write_failure(self.final_path, gdal_message(failures[0]))
 
     def publish(self):
-        os.replace(self.temporary_path, self.final_path)
+        replace_file(self.temporary_path, self.final_path)
 
     def discard(self):
         self.close(check=False)

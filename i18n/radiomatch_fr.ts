@@ -4,197 +4,182 @@
 <context>
     <name>@default</name>
     <message>
-        <location filename="../algorithms/common.py" line="139"/>
+        <location filename="../algorithms/common.py" line="142"/>
         <source>RadioMatch cannot run: the Python module(s) {} cannot be imported.</source>
         <translation>RadioMatch ne peut pas s'exécuter : le ou les modules Python {} ne peuvent pas être importés.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="143"/>
+        <location filename="../algorithms/common.py" line="146"/>
         <source>RadioMatch cannot run: its engine could not be imported.</source>
         <translation>RadioMatch ne peut pas s'exécuter : son moteur n'a pas pu être importé.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="146"/>
+        <location filename="../algorithms/common.py" line="149"/>
         <source>RadioMatch needs numpy, rasterio and scipy in the Python that QGIS uses. On Debian or Ubuntu install them with: {}  (python3-numpy comes with them), then restart QGIS. Do not pip-install rasterio into QGIS: its wheels bundle another GDAL.</source>
         <translation>RadioMatch a besoin de numpy, rasterio et scipy dans le Python qu'utilise QGIS. Sous Debian ou Ubuntu, installez-les avec : {}  (python3-numpy est installé avec eux), puis redémarrez QGIS. N'installez pas rasterio dans QGIS avec pip : ses paquets wheel embarquent un autre GDAL.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="174"/>
-        <source>The rasters to normalize (GeoTIFF or any other single-file raster GDAL reads): same CRS and band count, north-up. Their order is the image order of the model. Each image is named after its file name without extension; names must be unique. Layers that are not files (WMS, XYZ, virtual or memory layers) are refused: save them as GeoTIFF first.</source>
-        <translation>Les rasters à normaliser (GeoTIFF ou tout autre raster en un seul fichier lisible par GDAL) : même SCR et même nombre de bandes, orientés nord en haut. Leur ordre est l'ordre des images dans le modèle. Chaque image porte le nom de son fichier sans extension ; les noms doivent être uniques. Les couches qui ne sont pas des fichiers (WMS, XYZ, couches virtuelles ou en mémoire) sont refusées : enregistrez-les d'abord en GeoTIFF.</translation>
-    </message>
-    <message>
-        <location filename="../algorithms/common.py" line="180"/>
+        <location filename="../algorithms/common.py" line="185"/>
         <source>File name of each output, without folder; &lt;code&gt;$&lt;/code&gt; is replaced by the input&apos;s name and &lt;code&gt;.tif&lt;/code&gt; is added. It must contain &lt;code&gt;$&lt;/code&gt; when there are several inputs.</source>
         <translation>Nom de fichier de chaque sortie, sans dossier ; &lt;code&gt;$&lt;/code&gt; est remplacé par le nom de l'entrée et &lt;code&gt;.tif&lt;/code&gt; est ajouté. Il doit contenir &lt;code&gt;$&lt;/code&gt; quand il y a plusieurs entrées.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="185"/>
+        <location filename="../algorithms/common.py" line="190"/>
         <source>Folder the corrected GeoTIFFs are written to (created if needed). Existing files of the same name are replaced; an output can never be one of the inputs.</source>
         <translation>Dossier où sont écrits les GeoTIFF corrigés (créé si nécessaire). Les fichiers existants de même nom sont remplacés ; une sortie ne peut jamais être l'une des entrées.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="189"/>
+        <location filename="../algorithms/common.py" line="194"/>
         <source>The corrected rasters, in input order (connect this output to the next algorithm in a model). They are added to the project when the algorithm finishes.</source>
         <translation>Les rasters corrigés, dans l'ordre des entrées (reliez cette sortie à l'algorithme suivant dans un modèle). Ils sont ajoutés au projet à la fin de l'algorithme.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="193"/>
+        <location filename="../algorithms/common.py" line="198"/>
         <source>Optional polygon layer limiting the pixels used for the statistics (all pixels are still corrected). Any vector layer works, including memory layers; when only selected features is ticked, only the selection is used. Geometries are reprojected to the CRS of the first input raster.</source>
         <translation>Couche de polygones facultative qui limite les pixels utilisés pour les statistiques (tous les pixels sont tout de même corrigés). Toute couche vecteur convient, y compris les couches en mémoire ; si « entités sélectionnées uniquement » est coché, seule la sélection est utilisée. Les géométries sont reprojetées dans le SCR du premier raster en entrée.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="199"/>
+        <location filename="../algorithms/common.py" line="204"/>
         <source>&lt;i&gt;Include&lt;/i&gt;: use only pixels whose centre is inside the polygons (e.g. a land area). &lt;i&gt;Exclude&lt;/i&gt;: ignore pixels inside the polygons (e.g. clouds, water).</source>
         <translation>&lt;i&gt;Inclure&lt;/i&gt; : n'utiliser que les pixels dont le centre est à l'intérieur des polygones (par ex. une zone terrestre). &lt;i&gt;Exclure&lt;/i&gt; : ignorer les pixels à l'intérieur des polygones (par ex. nuages, eau).</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="203"/>
+        <location filename="../algorithms/common.py" line="208"/>
         <source>Optional field of the mask layer: a polygon then applies only to the image whose name equals the field value or is one entry of a comma- or semicolon-separated list in it (e.g. &apos;tile_1, tile_2&apos;). Empty: every polygon applies to every image.</source>
         <translation>Champ facultatif de la couche de masque : un polygone ne s'applique alors qu'à l'image dont le nom est égal à la valeur du champ ou figure dans une liste séparée par des virgules ou des points-virgules (par ex. 'tile_1, tile_2'). Vide : chaque polygone s'applique à chaque image.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="208"/>
+        <location filename="../algorithms/common.py" line="213"/>
         <source>Data type of the outputs. &lt;i&gt;Same as input&lt;/i&gt; keeps each input&apos;s type. Integer outputs are rounded and clipped to the type&apos;s range.</source>
         <translation>Type de données des sorties. &lt;i&gt;Identique à l'entrée&lt;/i&gt; conserve le type de chaque entrée. Les sorties entières sont arrondies et écrêtées à l'intervalle du type.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="212"/>
-        <source>Optional nodata value used for every input and output instead of the files&apos; own nodata. Empty: the band nodata of the inputs (they must agree).</source>
-        <translation>Valeur nodata facultative utilisée pour toutes les entrées et sorties à la place de celle des fichiers. Vide : la valeur nodata des bandes des entrées (elles doivent concorder).</translation>
-    </message>
-    <message>
-        <location filename="../algorithms/common.py" line="216"/>
+        <location filename="../algorithms/common.py" line="222"/>
         <source>Write Cloud-Optimized GeoTIFFs (GDAL COG driver, with overviews) instead of tiled GeoTIFFs.</source>
         <translation>Écrire des GeoTIFF optimisés pour le cloud (pilote COG de GDAL, avec aperçus) au lieu de GeoTIFF tuilés.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="220"/>
-        <source>Floating-point type of the pixel arithmetic (statistics are always accumulated in float64).</source>
-        <translation>Type à virgule flottante des calculs sur les pixels (les statistiques sont toujours cumulées en float64).</translation>
-    </message>
-    <message>
-        <location filename="../algorithms/common.py" line="224"/>
+        <location filename="../algorithms/common.py" line="233"/>
         <source>Write detailed engine messages to the log. Never changes the results.</source>
         <translation>Écrire les messages détaillés du moteur dans le journal. Ne change jamais les résultats.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="235"/>
+        <location filename="../algorithms/common.py" line="244"/>
         <source>Tile size in pixels used to read and write the images (square tiles). Empty or 0: automatic (the file&apos;s own block size, about 512). Memory use grows with it; results do not depend on it.</source>
         <translation>Taille en pixels des tuiles utilisées pour lire et écrire les images (tuiles carrées). Vide ou 0 : automatique (la taille de bloc du fichier, environ 512). La mémoire utilisée augmente avec elle ; les résultats n'en dépendent pas.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="240"/>
+        <location filename="../algorithms/common.py" line="249"/>
         <source>Optional HTML file receiving a report of the run with charts (one self-contained file, opened from the Results Viewer). Empty: no report.</source>
         <translation>Fichier HTML facultatif recevant un rapport de l'exécution avec des graphiques (un seul fichier autonome, ouvert depuis la visionneuse de résultats). Vide : pas de rapport.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="442"/>
+        <location filename="../algorithms/common.py" line="483"/>
         <source>The report {} cannot be written ({}).</source>
         <translation>Le rapport {} ne peut pas être écrit ({}).</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="448"/>
+        <location filename="../algorithms/common.py" line="489"/>
         <source>Writing the report</source>
         <translation>Écriture du rapport</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="452"/>
+        <location filename="../algorithms/common.py" line="493"/>
         <source>The corrected rasters were written, but the report {} could not be ({}).</source>
         <translation>Les rasters corrigés ont été écrits, mais le rapport {} n'a pas pu l'être ({}).</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="455"/>
+        <location filename="../algorithms/common.py" line="496"/>
         <source>Report written to {}</source>
         <translation>Rapport écrit dans {}</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="548"/>
+        <location filename="../algorithms/common.py" line="591"/>
         <source>Input raster not found: {} (no such file).</source>
         <translation>Raster en entrée introuvable : {} (fichier inexistant).</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="549"/>
+        <location filename="../algorithms/common.py" line="592"/>
         <source>Cannot read {} as a raster: GDAL cannot open it (not a raster file, or damaged).</source>
         <translation>Impossible de lire {} comme raster : GDAL ne peut pas l'ouvrir (ce n'est pas un fichier raster, ou il est endommagé).</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="560"/>
+        <location filename="../algorithms/common.py" line="603"/>
         <source>Layer &apos;{}&apos; ({}) is not a raster layer.</source>
         <translation>La couche '{}' ({}) n'est pas une couche raster.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="565"/>
+        <location filename="../algorithms/common.py" line="608"/>
         <source>Layer &apos;{}&apos; is not a file-based raster (data provider &apos;{}&apos;); RadioMatch reads raster files only. Save the layer as a GeoTIFF first (right-click &gt; Export &gt; Save As...).</source>
         <translation>La couche '{}' n'est pas un raster fondé sur un fichier (fournisseur de données '{}') ; RadioMatch ne lit que des fichiers raster. Enregistrez d'abord la couche en GeoTIFF (clic droit &gt; Exporter &gt; Enregistrer sous...).</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="579"/>
+        <location filename="../algorithms/common.py" line="622"/>
         <source>Layer &apos;{}&apos; is read through a GDAL virtual file system ({}); RadioMatch reads plain raster files only. Extract or save the layer as a GeoTIFF first.</source>
         <translation>La couche '{}' est lue à travers un système de fichiers virtuel de GDAL ({}) ; RadioMatch ne lit que des fichiers raster ordinaires. Extrayez ou enregistrez d'abord la couche en GeoTIFF.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="584"/>
+        <location filename="../algorithms/common.py" line="627"/>
         <source>Layer &apos;{}&apos; is not a single raster file ({}); RadioMatch reads raster files only. Save the layer as a GeoTIFF first.</source>
         <translation>La couche '{}' n'est pas un fichier raster unique ({}) ; RadioMatch ne lit que des fichiers raster. Enregistrez d'abord la couche en GeoTIFF.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="588"/>
+        <location filename="../algorithms/common.py" line="631"/>
         <source>Layer &apos;{}&apos; is the sub-layer &apos;{}&apos; of {}; RadioMatch reads whole raster files. Save the layer as a GeoTIFF first.</source>
         <translation>La couche '{}' est la sous-couche '{}' de {} ; RadioMatch lit des fichiers raster entiers. Enregistrez d'abord la couche en GeoTIFF.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="779"/>
+        <location filename="../algorithms/common.py" line="842"/>
         <source>No output folder given ({}).</source>
         <translation>Aucun dossier de sortie indiqué ({}).</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="786"/>
+        <location filename="../algorithms/common.py" line="854"/>
         <source>Output file name &apos;{}&apos; ({}) must be a file name, not a path; choose the folder with {}.</source>
         <translation>Le nom de fichier de sortie '{}' ({}) doit être un nom de fichier, pas un chemin ; choisissez le dossier avec {}.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="790"/>
+        <location filename="../algorithms/common.py" line="858"/>
         <source>Output file name &apos;{}&apos; ({}) has no $: with {} inputs every output would get the same name. Use $ for the input name, e.g. &apos;{}&apos;.</source>
         <translation>Le nom de fichier de sortie '{}' ({}) ne contient pas $ : avec {} entrées, toutes les sorties auraient le même nom. Utilisez $ pour le nom de l'entrée, par ex. '{}'.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="821"/>
+        <location filename="../algorithms/common.py" line="889"/>
         <source>The mask layer has no CRS; its coordinates are taken to be in the rasters&apos; CRS.</source>
         <translation>La couche de masque n'a pas de SCR ; ses coordonnées sont considérées comme étant dans le SCR des rasters.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="1026"/>
+        <location filename="../algorithms/common.py" line="1099"/>
         <source>Canceled.</source>
         <translation>Annulé.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="856"/>
+        <location filename="../algorithms/common.py" line="924"/>
         <source>Mask feature {} cannot be transformed to the rasters&apos; CRS ({}).</source>
         <translation>L'entité de masque {} ne peut pas être transformée dans le SCR des rasters ({}).</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="912"/>
+        <location filename="../algorithms/common.py" line="985"/>
         <source>The first input raster has no CRS, so the polygon mask cannot be placed on it.</source>
         <translation>Le premier raster en entrée n'a pas de SCR, le masque de polygones ne peut donc pas y être placé.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="915"/>
+        <location filename="../algorithms/common.py" line="988"/>
         <source>Polygon mask: {} polygon(s), mode &apos;{}&apos;{}.</source>
         <translation>Masque de polygones : {} polygone(s), mode '{}'{}.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="915"/>
+        <location filename="../algorithms/common.py" line="988"/>
         <source>, matched to images by field &apos;{}&apos;</source>
         <translation>, associés aux images par le champ '{}'</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="1017"/>
+        <location filename="../algorithms/common.py" line="1090"/>
         <source>This RadioMatch installation has no &apos;{}&apos; engine; reinstall the plugin.</source>
         <translation>Cette installation de RadioMatch n'a pas de moteur '{}' ; réinstallez l'extension.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="1026"/>
+        <location filename="../algorithms/common.py" line="1099"/>
         <source>Canceled: {}</source>
         <translation>Annulé : {}</translation>
     </message>
@@ -479,114 +464,149 @@
         <translation>Pixels rejetés par l'ajustement robuste, par bande</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="507"/>
+        <location filename="../algorithms/common.py" line="548"/>
         <source>{} must be a number, not {}.</source>
         <translation>{} doit être un nombre, pas {}.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="511"/>
+        <location filename="../algorithms/common.py" line="552"/>
         <source>{} must be a number, not &apos;{}&apos;.</source>
         <translation>{} doit être un nombre, pas '{}'.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="514"/>
+        <location filename="../algorithms/common.py" line="557"/>
         <source>{} must be a finite number, not {}.</source>
         <translation>{} doit être un nombre fini, pas {}.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="516"/>
+        <location filename="../algorithms/common.py" line="559"/>
         <source>{} must be a whole number, not {}.</source>
         <translation>{} doit être un nombre entier, pas {}.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="521"/>
+        <location filename="../algorithms/common.py" line="564"/>
         <source>{} must be between {} and {}, not {}.</source>
         <translation>{} doit être compris entre {} et {}, pas {}.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="524"/>
+        <location filename="../algorithms/common.py" line="567"/>
         <source>{} must be at least {}, not {}.</source>
         <translation>{} doit valoir au moins {}, pas {}.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="526"/>
+        <location filename="../algorithms/common.py" line="569"/>
         <source>{} must be at most {}, not {}.</source>
         <translation>{} doit valoir au plus {}, pas {}.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="540"/>
+        <location filename="../algorithms/common.py" line="583"/>
         <source>{} must be the number of one of its options ({}), not &apos;{}&apos;.</source>
         <translation>{} doit être le numéro d'une de ses options ({}), pas '{}'.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="659"/>
+        <location filename="../algorithms/common.py" line="716"/>
         <source>Input {} is read through a GDAL virtual file system; RadioMatch reads plain raster files only. Extract or save it as a GeoTIFF first.</source>
         <translation>L'entrée {} est lue à travers un système de fichiers virtuel de GDAL ; RadioMatch ne lit que des fichiers raster ordinaires. Extrayez-la ou enregistrez-la d'abord en GeoTIFF.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="664"/>
+        <location filename="../algorithms/common.py" line="721"/>
         <source>Input {} is not a raster file (a web service or database source); RadioMatch reads raster files only. Save the layer as a GeoTIFF first.</source>
         <translation>L'entrée {} n'est pas un fichier raster (c'est un service web ou une base de données) ; RadioMatch ne lit que des fichiers raster. Enregistrez d'abord la couche en GeoTIFF.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="669"/>
+        <location filename="../algorithms/common.py" line="732"/>
         <source>Input {} is a folder, not a raster file; give the raster files themselves.</source>
         <translation>L'entrée {} est un dossier, pas un fichier raster ; indiquez les fichiers raster eux-mêmes.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="673"/>
+        <location filename="../algorithms/common.py" line="736"/>
         <source>Input {} is the sub-layer &apos;{}&apos; of {}; RadioMatch reads whole raster files. Save the layer as a GeoTIFF first.</source>
         <translation>L'entrée {} est la sous-couche '{}' de {} ; RadioMatch ne lit que des fichiers raster entiers. Enregistrez d'abord la couche en GeoTIFF.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="727"/>
+        <location filename="../algorithms/common.py" line="790"/>
         <source>The file {} ({}) is the input raster {}; inputs are never overwritten. Choose another file or folder.</source>
         <translation>Le fichier {} ({}) est le raster en entrée {} ; les entrées ne sont jamais écrasées. Choisissez un autre fichier ou dossier.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="731"/>
+        <location filename="../algorithms/common.py" line="794"/>
         <source>The file {} ({}) is also the corrected raster {} of this run. Choose another file or folder.</source>
         <translation>Le fichier {} ({}) est aussi le raster corrigé {} de ce traitement. Choisissez un autre fichier ou dossier.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="837"/>
+        <location filename="../algorithms/common.py" line="905"/>
         <source>Mask feature {} of &apos;{}&apos; ({}) is a {}, not a polygon; the polygon mask must hold polygons only.</source>
         <translation>L'entité {} du masque '{}' ({}) est de type {}, pas un polygone ; le masque ne doit contenir que des polygones.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="868"/>
+        <location filename="../algorithms/common.py" line="936"/>
         <source>{} mask polygon(s) of &apos;{}&apos; had invalid geometries (self-intersections or the like) and were repaired as &apos;Fix geometries&apos; does: feature(s) {}.</source>
         <translation>{} polygone(s) du masque '{}' avaient des géométries invalides (auto-intersections ou autres) et ont été réparés comme le fait 'Réparer les géométries' : entité(s) {}.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="903"/>
+        <location filename="../algorithms/common.py" line="971"/>
         <source>points</source>
         <translation>des points</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="903"/>
+        <location filename="../algorithms/common.py" line="971"/>
         <source>lines</source>
         <translation>des lignes</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="904"/>
+        <location filename="../algorithms/common.py" line="972"/>
         <source>The polygon mask &apos;{}&apos; ({}) holds {}, not polygons; only polygons can mark the pixels to include or exclude.</source>
         <translation>Le masque de polygones '{}' ({}) contient {} et non des polygones ; seuls des polygones peuvent désigner les pixels à inclure ou à exclure.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="904"/>
+        <location filename="../algorithms/common.py" line="972"/>
         <source>no geometries</source>
         <translation>aucune géométrie</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="225"/>
+        <location filename="../algorithms/common.py" line="234"/>
         <source>Number of threads processing different images at the same time; with the tile threads it also sets how many threads GDAL compresses the outputs on. 0: one image after the other, on one core; -1: one thread per CPU core. Results do not depend on it.</source>
         <translation>Nombre de fils d'exécution traitant des images différentes en même temps ; avec les fils par tuile, il fixe aussi le nombre de fils sur lesquels GDAL compresse les sorties. 0 : une image après l'autre, sur un seul cœur ; -1 : un fil par cœur de processeur. Les résultats n'en dépendent pas.</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="230"/>
+        <location filename="../algorithms/common.py" line="239"/>
         <source>Number of threads processing tiles of the same image at the same time; multiplies the image threads. 0: one tile after the other; -1: one thread per CPU core. Results do not depend on it.</source>
         <translation>Nombre de fils d'exécution traitant des tuiles d'une même image en même temps ; multiplie les fils par image. 0 : une tuile après l'autre ; -1 : un fil par cœur de processeur. Les résultats n'en dépendent pas.</translation>
+    </message>
+    <message>
+        <location filename="../algorithms/common.py" line="177"/>
+        <source>The rasters to normalize (GeoTIFF or any other single-file raster GDAL reads): same CRS and band count, north-up. Their order is the image order of the model. Each image is named after its file name without extension; names must be unique. An alpha band or a GDAL mask marks the pixels to leave out and is kept in the outputs, as are the band descriptions, scale and offset, colour interpretation and tags. Layers that are not files (WMS, XYZ, virtual or memory layers) and palette rasters are refused.</source>
+        <translation>Les rasters à normaliser (GeoTIFF ou tout autre raster en un seul fichier lisible par GDAL) : même SCR et même nombre de bandes, orientés nord en haut. Leur ordre est l'ordre des images dans le modèle. Chaque image porte le nom de son fichier sans extension ; les noms doivent être uniques. Une bande alpha ou un masque GDAL marque les pixels à écarter et est conservé dans les sorties, comme les descriptions de bandes, l'échelle et le décalage, l'interprétation des couleurs et les métadonnées. Les couches qui ne sont pas des fichiers (WMS, XYZ, couches virtuelles ou en mémoire) et les rasters à palette sont refusés.</translation>
+    </message>
+    <message>
+        <location filename="../algorithms/common.py" line="217"/>
+        <source>Optional nodata value used for every band of every input and output instead of the files&apos; own nodata (nan is accepted for float outputs). Empty: the nodata of the inputs (all their bands must agree).</source>
+        <translation>Valeur nodata facultative utilisée pour toutes les bandes de toutes les entrées et sorties à la place de celle des fichiers (nan est accepté pour des sorties en virgule flottante). Vide : la valeur nodata des entrées (toutes leurs bandes doivent concorder).</translation>
+    </message>
+    <message>
+        <location filename="../algorithms/common.py" line="226"/>
+        <source>Floating-point type of the pixel arithmetic (statistics are always accumulated in float64). &lt;i&gt;Automatic&lt;/i&gt; (default): float64 when an input is uint32, int32 or float64, whose values float32 cannot all hold, else float32. &lt;i&gt;float32&lt;/i&gt; reproduces spectralmatch&apos;s arithmetic; on such inputs pixels then change by up to half a float32 step, with a warning.</source>
+        <translation>Type à virgule flottante des calculs sur les pixels (les statistiques sont toujours cumulées en float64). &lt;i&gt;Automatique&lt;/i&gt; (par défaut) : float64 quand une entrée est en uint32, int32 ou float64, dont float32 ne peut pas représenter toutes les valeurs, sinon float32. &lt;i&gt;float32&lt;/i&gt; reproduit les calculs de spectralmatch ; sur de telles entrées, les pixels changent alors jusqu'à un demi-pas de float32, avec un avertissement.</translation>
+    </message>
+    <message>
+        <location filename="../algorithms/common.py" line="726"/>
+        <source>Input {} is a GDAL subdataset of {}, not a raster file; RadioMatch reads whole raster files. Extract it as a GeoTIFF first (Raster &gt; Conversion &gt; Translate, or gdal_translate).</source>
+        <translation>L'entrée {} est un sous-jeu de données GDAL de {}, pas un fichier raster ; RadioMatch lit des fichiers raster entiers. Extrayez-la d'abord en GeoTIFF (Raster &gt; Conversion &gt; Traduire, ou gdal_translate).</translation>
+    </message>
+    <message>
+        <location filename="../algorithms/common.py" line="849"/>
+        <source>Output file name &apos;{}&apos; ({}) starts with a dot, which makes hidden files that file browsers and QGIS&apos;s browser do not show; remove the dot.</source>
+        <translation>Le nom de fichier de sortie '{}' ({}) commence par un point, ce qui crée des fichiers cachés que les explorateurs de fichiers et l'explorateur de QGIS n'affichent pas ; retirez le point.</translation>
+    </message>
+    <message>
+        <location filename="../algorithms/common.py" line="980"/>
+        <source>The polygon mask &apos;{}&apos; has no field &apos;{}&apos; ({}); its fields are: {}.</source>
+        <translation>Le masque de polygones '{}' n'a pas de champ '{}' ({}) ; ses champs sont : {}.</translation>
+    </message>
+    <message>
+        <location filename="../algorithms/common.py" line="980"/>
+        <source>none</source>
+        <translation>aucun</translation>
     </message>
     <message>
         <location filename="../algorithms/report.py" line="329"/>
@@ -707,52 +727,52 @@
         <translation>Fichier JSON d'ajustements facultatif d'une exécution précédente : ses statistiques enregistrées sont réutilisées (les images qui ne sont pas parmi les entrées contraignent toujours le modèle) et le modèle est résolu à nouveau.</translation>
     </message>
     <message>
-        <location filename="../algorithms/global_regression.py" line="211"/>
+        <location filename="../algorithms/global_regression.py" line="212"/>
         <source>Global regression of {} image(s) into {}</source>
         <translation>Régression globale de {} image(s) dans {}</translation>
     </message>
     <message>
-        <location filename="../algorithms/global_regression.py" line="233"/>
+        <location filename="../algorithms/global_regression.py" line="234"/>
         <source>Output folder</source>
         <translation>Dossier de sortie</translation>
     </message>
     <message>
-        <location filename="../algorithms/global_regression.py" line="236"/>
+        <location filename="../algorithms/global_regression.py" line="237"/>
         <source>Model images</source>
         <translation>Images du modèle</translation>
     </message>
     <message>
-        <location filename="../algorithms/global_regression.py" line="236"/>
+        <location filename="../algorithms/global_regression.py" line="237"/>
         <source>all inputs</source>
         <translation>toutes les entrées</translation>
     </message>
     <message>
-        <location filename="../algorithms/global_regression.py" line="239"/>
+        <location filename="../algorithms/global_regression.py" line="240"/>
         <source>Polygon mask</source>
         <translation>Masque de polygones</translation>
     </message>
     <message>
-        <location filename="../algorithms/global_regression.py" line="239"/>
+        <location filename="../algorithms/global_regression.py" line="240"/>
         <source>yes</source>
         <translation>oui</translation>
     </message>
     <message>
-        <location filename="../algorithms/global_regression.py" line="239"/>
+        <location filename="../algorithms/global_regression.py" line="240"/>
         <source>no</source>
         <translation>non</translation>
     </message>
     <message>
-        <location filename="../algorithms/global_regression.py" line="240"/>
+        <location filename="../algorithms/global_regression.py" line="241"/>
         <source>Weights of the overlap means / standard deviations</source>
         <translation>Poids des moyennes / écarts types des recouvrements</translation>
     </message>
     <message>
-        <location filename="../algorithms/global_regression.py" line="242"/>
+        <location filename="../algorithms/global_regression.py" line="243"/>
         <source>Statistics loaded from</source>
         <translation>Statistiques chargées depuis</translation>
     </message>
     <message>
-        <location filename="../algorithms/global_regression.py" line="268"/>
+        <location filename="../algorithms/global_regression.py" line="269"/>
         <source>{}, band {}: scale {:.6g}, offset {:.6g}</source>
         <translation>{}, bande {} : échelle {:.6g}, décalage {:.6g}</translation>
     </message>
@@ -777,17 +797,17 @@
         <translation>&lt;i&gt;Robustes&lt;/i&gt; (par défaut) : dans chaque recouvrement, seules les paires de pixels qui suivent la relation radiométrique dominante entre les deux images entrent dans les statistiques, si bien qu'un nuage, une ombre ou un changement présent dans une seule image ne fausse pas le résultat. &lt;i&gt;Tous les pixels&lt;/i&gt; : chaque paire valide compte, exactement comme dans spectralmatch ; à utiliser pour des recouvrements propres quand vous avez besoin des valeurs de la référence.</translation>
     </message>
     <message>
-        <location filename="../algorithms/global_regression.py" line="253"/>
+        <location filename="../algorithms/global_regression.py" line="254"/>
         <source>None of the model images ({}) is one of the input rasters, so no image would constrain the model ({}). Choose model images among the inputs.</source>
         <translation>Aucune des images du modèle ({}) ne fait partie des rasters en entrée : aucune image ne contraindrait le modèle ({}). Choisissez les images du modèle parmi les entrées.</translation>
     </message>
     <message>
-        <location filename="../algorithms/global_regression.py" line="258"/>
+        <location filename="../algorithms/global_regression.py" line="259"/>
         <source>The model images ({}) exclude every input raster, so no image would constrain the model ({}, {}).</source>
         <translation>Les images du modèle ({}) excluent tous les rasters en entrée : aucune image ne contraindrait le modèle ({}, {}).</translation>
     </message>
     <message>
-        <location filename="../algorithms/global_regression.py" line="234"/>
+        <location filename="../algorithms/global_regression.py" line="235"/>
         <source>What keeps its overall radiometry</source>
         <translation>Ce qui garde sa radiométrie d&apos;ensemble</translation>
     </message>
@@ -827,12 +847,12 @@
         <translation>Poids des équations des écarts types des recouvrements (1 par défaut ; 0 : les contrastes ne sont pas appariés, seuls les décalages changent).</translation>
     </message>
     <message>
-        <location filename="../algorithms/global_regression.py" line="234"/>
+        <location filename="../algorithms/global_regression.py" line="235"/>
         <source>the whole set</source>
         <translation>l&apos;ensemble des images</translation>
     </message>
     <message>
-        <location filename="../algorithms/global_regression.py" line="234"/>
+        <location filename="../algorithms/global_regression.py" line="235"/>
         <source>each image</source>
         <translation>chaque image</translation>
     </message>
@@ -895,7 +915,7 @@
         <translation>Alpha (force de la correction)</translation>
     </message>
     <message>
-        <location filename="../algorithms/local_block_adjustment.py" line="325"/>
+        <location filename="../algorithms/local_block_adjustment.py" line="326"/>
         <source>Correction method</source>
         <translation>Méthode de correction</translation>
     </message>
@@ -1020,57 +1040,57 @@
         <translation>Carte de blocs introuvable : {}</translation>
     </message>
     <message>
-        <location filename="../algorithms/local_block_adjustment.py" line="287"/>
+        <location filename="../algorithms/local_block_adjustment.py" line="288"/>
         <source>Local block adjustment of {} image(s) into {}</source>
         <translation>Ajustement local par blocs de {} image(s) dans {}</translation>
     </message>
     <message>
-        <location filename="../algorithms/local_block_adjustment.py" line="315"/>
+        <location filename="../algorithms/local_block_adjustment.py" line="316"/>
         <source>{} rows x {} columns</source>
         <translation>{} lignes x {} colonnes</translation>
     </message>
     <message>
-        <location filename="../algorithms/local_block_adjustment.py" line="317"/>
+        <location filename="../algorithms/local_block_adjustment.py" line="318"/>
         <source>from the coefficient of variation</source>
         <translation>d'après le coefficient de variation</translation>
     </message>
     <message>
-        <location filename="../algorithms/local_block_adjustment.py" line="319"/>
+        <location filename="../algorithms/local_block_adjustment.py" line="320"/>
         <source>{} blocks per image</source>
         <translation>{} blocs par image</translation>
     </message>
     <message>
-        <location filename="../algorithms/local_block_adjustment.py" line="322"/>
+        <location filename="../algorithms/local_block_adjustment.py" line="323"/>
         <source>Output folder</source>
         <translation>Dossier de sortie</translation>
     </message>
     <message>
-        <location filename="../algorithms/local_block_adjustment.py" line="323"/>
+        <location filename="../algorithms/local_block_adjustment.py" line="324"/>
         <source>Block grid rule</source>
         <translation>Règle de la grille de blocs</translation>
     </message>
     <message>
-        <location filename="../algorithms/local_block_adjustment.py" line="323"/>
+        <location filename="../algorithms/local_block_adjustment.py" line="324"/>
         <source>loaded block maps</source>
         <translation>cartes de blocs chargées</translation>
     </message>
     <message>
-        <location filename="../algorithms/local_block_adjustment.py" line="326"/>
+        <location filename="../algorithms/local_block_adjustment.py" line="327"/>
         <source>Alpha</source>
         <translation>Alpha</translation>
     </message>
     <message>
-        <location filename="../algorithms/local_block_adjustment.py" line="327"/>
+        <location filename="../algorithms/local_block_adjustment.py" line="328"/>
         <source>Polygon mask</source>
         <translation>Masque de polygones</translation>
     </message>
     <message>
-        <location filename="../algorithms/local_block_adjustment.py" line="327"/>
+        <location filename="../algorithms/local_block_adjustment.py" line="328"/>
         <source>yes</source>
         <translation>oui</translation>
     </message>
     <message>
-        <location filename="../algorithms/local_block_adjustment.py" line="327"/>
+        <location filename="../algorithms/local_block_adjustment.py" line="328"/>
         <source>no</source>
         <translation>non</translation>
     </message>
@@ -1098,142 +1118,148 @@
 <context>
     <name>RadioMatchAlgorithm</name>
     <message>
-        <location filename="../algorithms/common.py" line="316"/>
+        <location filename="../algorithms/common.py" line="354"/>
         <source>Radiometric normalization</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Normalisation radiométrique</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="345"/>
+        <location filename="../algorithms/common.py" line="383"/>
         <source>Command line (qgis_process)</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Ligne de commande (qgis_process)</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="368"/>
+        <location filename="../algorithms/common.py" line="406"/>
         <source>Input rasters</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Rasters en entrée</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="372"/>
+        <location filename="../algorithms/common.py" line="410"/>
         <source>Polygon mask for the statistics</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Masque de polygones pour les statistiques</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="375"/>
+        <location filename="../algorithms/common.py" line="413"/>
         <source>Mask mode</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Mode du masque</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="375"/>
+        <location filename="../algorithms/common.py" line="413"/>
         <source>Include: use only pixels inside the polygons</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Inclure : n'utiliser que les pixels à l'intérieur des polygones</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="375"/>
+        <location filename="../algorithms/common.py" line="413"/>
         <source>Exclude: ignore pixels inside the polygons</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Exclure : ignorer les pixels à l'intérieur des polygones</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="380"/>
+        <location filename="../algorithms/common.py" line="418"/>
         <source>Mask field holding image names</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Champ du masque contenant les noms d'images</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="386"/>
+        <location filename="../algorithms/common.py" line="424"/>
         <source>Same as input</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Identique à l'entrée</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="387"/>
+        <location filename="../algorithms/common.py" line="425"/>
         <source>Output data type</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Type de données en sortie</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="390"/>
+        <location filename="../algorithms/common.py" line="428"/>
         <source>Nodata value override</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Valeur nodata imposée</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="393"/>
+        <location filename="../algorithms/common.py" line="431"/>
         <source>Save as Cloud-Optimized GeoTIFF</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Enregistrer en GeoTIFF optimisé pour le cloud (COG)</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="396"/>
+        <location filename="../algorithms/common.py" line="434"/>
         <source>Calculation data type</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Type de données des calculs</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="399"/>
+        <location filename="../algorithms/common.py" line="440"/>
         <source>Tile size in pixels (empty: automatic)</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Taille des tuiles en pixels (vide : automatique)</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="403"/>
+        <location filename="../algorithms/common.py" line="444"/>
         <source>Images processed in parallel (threads; 0 none, -1 all cores)</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Images traitées en parallèle (fils ; 0 aucun, -1 tous les cœurs)</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="408"/>
+        <location filename="../algorithms/common.py" line="449"/>
         <source>Tiles processed in parallel (threads; 0 none, -1 all cores)</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Tuiles traitées en parallèle (fils ; 0 aucun, -1 tous les cœurs)</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="413"/>
+        <location filename="../algorithms/common.py" line="454"/>
         <source>Detailed log messages</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Messages détaillés dans le journal</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="418"/>
+        <location filename="../algorithms/common.py" line="459"/>
         <source>Output file name ($ = input name)</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Nom des fichiers de sortie ($ = nom de l'entrée)</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="421"/>
+        <location filename="../algorithms/common.py" line="462"/>
         <source>Output folder</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Dossier de sortie</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="423"/>
+        <location filename="../algorithms/common.py" line="464"/>
         <source>Corrected rasters</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Rasters corrigés</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="428"/>
+        <location filename="../algorithms/common.py" line="469"/>
         <source>Report</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Rapport</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="428"/>
+        <location filename="../algorithms/common.py" line="469"/>
         <source>HTML files (*.html)</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Fichiers HTML (*.html)</translation>
     </message>
     <message>
-        <location filename="../algorithms/common.py" line="483"/>
+        <location filename="../algorithms/common.py" line="524"/>
         <source>No input rasters: choose at least one raster for {} ({}).</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Aucun raster en entrée : choisissez au moins un raster pour {} ({}).</translation>
+    </message>
+    <message>
+        <location filename="../algorithms/common.py" line="434"/>
+        <source>Automatic: float64 for 32-bit integer and float64 rasters, else float32</source>
+        <comment>RadioMatchAlgorithm</comment>
+        <translation>Automatique : float64 pour les rasters en entiers 32 bits et en float64, sinon float32</translation>
     </message>
 </context>
 <context>

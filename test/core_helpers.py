@@ -76,6 +76,44 @@ def write_raster(path, data, transform, *, crs=CRS, nodata=None, dtype=None, mas
     return path
 
 
+def write_rgba(path, data, alpha, transform, *, crs=CRS, nodata=None, **creation):
+    """An RGBA GeoTIFF (the alpha band marked as such, as drone software writes them) from
+    (3, rows, cols) colour values and (rows, cols) alpha values."""
+    data = np.asarray(data)
+    values = np.concatenate([data, np.asarray(alpha, dtype=data.dtype)[None]])
+    return write_raster(path, values, transform, crs=crs, nodata=nodata, photometric="RGB",
+                        alpha="YES", **creation)
+
+
+def write_png(path, data, transform, *, crs=CRS):
+    """A PNG with a world file (``.wld``) and its CRS in ``.aux.xml``; four bands make an RGBA
+    PNG. Returns the path."""
+    data = np.asarray(data)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with rasterio.open(path, "w", driver="PNG", width=data.shape[2], height=data.shape[1],
+                       count=data.shape[0], dtype=data.dtype.name, crs=crs,
+                       transform=transform, WORLDFILE="YES") as dataset:
+        dataset.write(data)
+    return path
+
+
+def write_hfa(path, data, transform, band_nodata, *, crs=CRS):
+    """An ERDAS Imagine (.img) raster, which holds a nodata value per band."""
+    data = np.asarray(data)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with rasterio.open(path, "w", driver="HFA", width=data.shape[2], height=data.shape[1],
+                       count=data.shape[0], dtype=data.dtype.name, crs=crs,
+                       transform=transform) as dataset:
+        dataset.write(data)
+    from osgeo import gdal      # rasterio 1.3 has no public per-band nodata setter
+
+    dataset = gdal.Open(path, gdal.GA_Update)
+    for band, value in enumerate(band_nodata, start=1):
+        dataset.GetRasterBand(band).SetNoDataValue(value)
+    dataset = None
+    return path
+
+
 def write_tile(path, scene_data, row_off, col_off, height, width, *, gain=1.0, offset=0.0,
                dtype="uint16", nodata=None, holes=None, origin=ORIGIN, pixel=PIXEL, crs=CRS,
                **creation):

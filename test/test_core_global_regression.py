@@ -1165,6 +1165,24 @@ def test_vector_mask_name_field_selects_features_by_whole_name(cloud, tmp_path):
     assert_recovered(result, cloud)
 
 
+@pytest.mark.parametrize("mode", ["include", "exclude"])
+def test_vector_mask_field_values_naming_no_image_are_warned_in_both_modes(cloud, tmp_path,
+                                                                          mode):
+    # a naming convention that differs from the file names ('TILE_B'): the mask applies to
+    # no image, which must not pass silently
+    source = collection([cloud.cloud_box()], crs="EPSG:4326",
+                        properties=[{"image": "TILE_B; tile_9"}])
+    result = run([cloud.first, cloud.second], tmp_path / "out",
+                 vector_mask=(mode, source, "image"))
+    warned = [message for message in result.warnings if "name no input image" in message]
+    assert len(warned) == 1, result.warnings
+    assert "'TILE_B'" in warned[0] and "'tile_9'" in warned[0] and "'image'" in warned[0]
+    source = collection([cloud.cloud_box()], crs="EPSG:4326", properties=[{"image": "tile_b"}])
+    result = run([cloud.first, cloud.second], tmp_path / "out2",
+                 vector_mask=(mode, source, "image"))
+    assert not any("name no input image" in message for message in result.warnings)
+
+
 def test_vector_mask_include_with_no_feature_for_an_image_keeps_none_of_its_pixels(cloud,
                                                                                     tmp_path):
     source = collection([cloud.box(0, 0, 40, 70)], crs="EPSG:4326",

@@ -922,6 +922,45 @@ def test_bad_number_of_blocks(tmp_path, pair, value):
     assert not (tmp_path / "out").exists()
 
 
+def test_alpha_zero_leaves_every_pixel_as_it_was_without_an_unchanged_warning(tmp_path, pair):
+    # one block over the canvas, which neither image fills: no local mean anywhere
+    options = dict(number_of_blocks=(1, 1), block_valid_pixel_threshold=1.0)
+    full = run(pair, tmp_path / "full", alpha=1.0, **options)
+    assert any("left unchanged" in message for message in full.warnings)
+    none = run(pair, tmp_path / "none", alpha=0.0, **options)
+    assert not any("left unchanged" in message for message in none.warnings)
+    for source, path in zip(pair, none.output_images):
+        assert np.array_equal(read(source), read(path))
+
+
+@pytest.mark.parametrize("value", [10_000_000, 1_000_000_000, (41, 10), (10, 101)])
+def test_a_grid_finer_than_the_pixels_is_refused_before_reading(tmp_path, pair, value):
+    # the canvas is 40 x 100 pixels: 1e7 blocks per image once took 7.9 GB, 1e9 got the
+    # process killed
+    stages = []
+    with pytest.raises(RadioMatchError, match="finer than the pixels") as error:
+        run(pair, tmp_path / "out", number_of_blocks=value,
+            progress_callback=lambda fraction, message: stages.append(message))
+    assert "40 x 100" in str(error.value) and "number_of_blocks" in str(error.value)
+    assert stages == [] and os.listdir(tmp_path / "out") == []
+
+
+def test_one_block_per_pixel_is_the_finest_grid(tmp_path, pair):
+    result = run(pair, tmp_path / "out", number_of_blocks=(40, 100))
+    assert result.details["grid"] == (40, 100)
+
+
+def test_block_maps_that_would_not_fit_in_memory_are_refused(tmp_path, pair, monkeypatch):
+    import importlib
+
+    engine = importlib.import_module("core.local_block_adjustment")   # the module
+    monkeypatch.setattr(engine, "available_memory", lambda: 1_000_000)
+    with pytest.raises(RadioMatchError, match="memory") as error:
+        run(pair, tmp_path / "out", number_of_blocks=(40, 100))
+    assert "40 x 100" in str(error.value)
+    run(pair, tmp_path / "small", number_of_blocks=(4, 10))
+
+
 @pytest.mark.parametrize("value", [-0.1, 1.5, True, "0.5", float("nan")])
 def test_bad_threshold(tmp_path, pair, value):
     with pytest.raises(RadioMatchError, match="block_valid_pixel_threshold"):

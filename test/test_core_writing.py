@@ -1,10 +1,16 @@
 """Writing outputs: casting corrected values to the output data type (rounding, clipping,
 nodata and nudging, exactly, whatever the calculation dtype: the apply step's hot path,
 rewritten for speed) and the outputs' compression threads."""
+import os
+import subprocess
+import sys
+import threading
+
 import numpy as np
 import pytest
 
 import core_helpers as H
+from core import RadioMatchError, global_regression
 from core.rasters import open_image
 from core.writing import output_profile, to_output_dtype
 
@@ -81,3 +87,72 @@ def test_outputs_compress_on_the_runs_threads_only(tmp_path, threads):
                           H.scene_transform(0, 0))
     profile = output_profile(open_image(path), "uint16", None, threads)
     assert profile.get("NUM_THREADS") == (None if threads == 1 else str(threads))
+
+
+# ---------------------------------------------------------------------------------------------
+# Temporary names: one run's never match another's; only those of runs no longer alive go
+# ---------------------------------------------------------------------------------------------
+def two_tiles(folder):
+    scene = H.scene(40, 70, seed=5)
+    return [H.write_tile(str(folder / "a.tif"), scene, 0, 0, 40, 40, nodata=0),
+            H.write_tile(str(folder / "b.tif"), scene, 0, 30, 40, 40, gain=1.2, nodata=0)]
+
+
+def test_a_second_run_on_the_same_outputs_is_refused_while_the_first_runs(tmp_path):
+    paths = two_tiles(tmp_path / "in")
+    out = str(tmp_path / "out")
+    started, release, failures = threading.Event(), threading.Event(), []
+
+    def hold(fraction, message):
+        started.set()
+        release.wait(30)
+
+    def first():
+        try:
+            global_regression(paths, out, progress_callback=hold)
+        except Exception as error:  # noqa: BLE001 (reported below)
+            failures.append(error)
+
+    worker = threading.Thread(target=first)
+    worker.start()
+    try:
+        assert started.wait(30)
+        # another run of the same process (a second QGIS task) is refused
+        with pytest.raises(RadioMatchError, match="another run") as error:
+            global_regression(paths, out)
+        assert "a_Global.tif" in str(error.value)
+    finally:
+        release.set()
+        worker.join(60)
+    assert failures == []
+    assert sorted(os.listdir(out)) == ["a_Global.tif", "b_Global.tif"]
+    assert H.read(os.path.join(out, "b_Global.tif")).any()
+
+
+def test_temporary_files_of_a_live_process_are_never_removed(tmp_path):
+    paths = two_tiles(tmp_path / "in")
+    out = tmp_path / "out"
+    out.mkdir()
+    other = out / ".a_Global.tif.{}-0123abcd.partial".format(os.getppid())   # alive
+    other.write_bytes(b"half written")
+    with pytest.raises(RadioMatchError, match="another run") as error:
+        global_regression(paths, str(out))
+    assert str(other) in str(error.value)
+    assert sorted(os.listdir(out)) == [other.name]
+    assert other.read_bytes() == b"half written"
+
+
+def test_temporary_files_of_dead_processes_are_removed(tmp_path):
+    paths = two_tiles(tmp_path / "in")
+    out = tmp_path / "out"
+    out.mkdir()
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = [".a_Global.tif.{}-0123abcd.partial".format(dead.pid),
+             ".b_Global.tif.{}.partial".format(dead.pid),              # older versions' names
+             ".b_Global.tif.{}-0123abcd.cog".format(dead.pid)]
+    keep = ["notes.txt", ".a_Global.tif.notes"]
+    for name in stale + keep:
+        (out / name).write_text("x")
+    global_regression(paths, str(out))
+    assert sorted(os.listdir(out)) == sorted(keep + ["a_Global.tif", "b_Global.tif"])

@@ -124,7 +124,7 @@ def test_parameters_map_to_engine_arguments(radiomatch_provider, engine_calls, t
     assert outputs == [str(tmp_path / "a" / "tile{}_Global.tif".format(k)) for k in range(3)]
     assert callable(kwargs.pop("progress_callback"))
     assert kwargs == dict(
-        calculation_dtype="float32", output_dtype=None, vector_mask=None, debug_logs=False,
+        calculation_dtype="auto", output_dtype=None, vector_mask=None, debug_logs=False,
         custom_nodata_value=None, image_parallel_workers=None, window_parallel_workers=None,
         window_size=None, save_as_cog=False, specify_model_images=None, custom_mean_factor=1.0,
         custom_std_factor=1.0, save_adjustments=None, load_adjustments=None,
