@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import scipy.linalg
 
-import core_helpers  # noqa: F401  (puts the repository root on sys.path)
 from core.footprints import connected_groups
-from core.global_model import OverlapStats, overlap_precision, overlap_seams, solve_model
+from core.global_model import OverlapStats, overlap_seams, solve_model
+from core.statistics import overlap_precision
 
 
 def exact_model(links, gains, offsets, sizes=None, seed=0):
