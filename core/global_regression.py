@@ -345,8 +345,9 @@ def _warn_about_groups(run, model, groups, included, anchoring, inputs):
 def _solve(run, model, included, anchoring, mean_factor, std_factor, inputs):
     run.progress.start_stage("solve", "Solving the global model", 1)
     count, bands = len(model.names), len(model.whole[0][0])
-    whole_mean = np.array([model.whole[k][0] for k in range(count)], dtype=float).reshape(count, bands)
-    whole_std = np.array([model.whole[k][1] for k in range(count)], dtype=float).reshape(count, bands)
+    whole_mean = np.array([model.whole[k][0] for k in range(count)], dtype=float)
+    whole_std = np.array([model.whole[k][1] for k in range(count)], dtype=float)
+    whole_mean, whole_std = whole_mean.reshape(count, bands), whole_std.reshape(count, bands)
     solution = solve_model(included, whole_mean, whole_std, model.pairs, float(mean_factor),
                            float(std_factor), anchoring)
     if not solution.converged:

@@ -538,31 +538,39 @@ def _loaded_surfaces(run, loaded, names, images, bands):
     return fixed
 
 
-def _seams(comparisons, surfaces, kind):
+def _corrected_means(means, images, compared, surfaces, band, kind):
+    """Block means after each image's field at the comparisons' centroids."""
+    field = np.zeros(len(means))
+    for k in np.unique(images):
+        at = images == k
+        field[at] = surfaces[k].at(compared.x[at], compared.y[at])[band]
+    return means * np.exp(field) if kind == "multiplicative" else means + field
+
+
+def _seams(comparisons, surfaces, kind, kept):
     """Per pair of images and band the difference of their means over their common pixels
-    before and after (from the block comparisons, the fields at each block's centroid), and
-    mosaic-wide, weighted by pixel pairs, for pairs and for blocks."""
+    before and after (from the block comparisons the fit kept, the fields at each block's
+    centroid: a cloud's blocks are left out, as Global regression's robust statistics leave
+    out its pixels), and mosaic-wide, weighted by pixel pairs, for pairs and for blocks."""
     pairs, block = {}, {"before": [], "after": []}
     for band, compared in enumerate(comparisons):
-        after_first, after_second = compared.mean_first.copy(), compared.mean_second.copy()
-        for k in np.unique(np.concatenate([compared.first, compared.second])).astype(int):
-            for side, images, means in (("first", compared.first, after_first),
-                                        ("second", compared.second, after_second)):
-                at = images == k
-                field = surfaces[k].at(compared.x[at], compared.y[at])[band]
-                means[at] = means[at] * np.exp(field) if kind == "multiplicative" else means[at] + field
+        compared = Comparisons(**{name: getattr(compared, name)[kept[band]]
+                                  for name in Comparisons.__dataclass_fields__})
         before = compared.mean_first - compared.mean_second
-        after = after_first - after_second
+        after = (_corrected_means(compared.mean_first, compared.first, compared, surfaces, band,
+                                  kind)
+                 - _corrected_means(compared.mean_second, compared.second, compared, surfaces,
+                                    band, kind))
         weight = compared.count
         total = max(weight.sum(), 1.0)
         block["before"].append(float(np.sum(np.abs(before) * weight) / total))
         block["after"].append(float(np.sum(np.abs(after) * weight) / total))
         for key in set(zip(compared.first.tolist(), compared.second.tolist())):
             at = (compared.first == key[0]) & (compared.second == key[1])
-            entry = pairs.setdefault(key, {})
-            entry[band] = (float(np.sum(before[at] * weight[at]) / weight[at].sum()),
-                           float(np.sum(after[at] * weight[at]) / weight[at].sum()),
-                           float(weight[at].sum()))
+            pairs.setdefault(key, {})[band] = (
+                float(np.sum(before[at] * weight[at]) / weight[at].sum()),
+                float(np.sum(after[at] * weight[at]) / weight[at].sum()),
+                float(weight[at].sum()))
     return pairs, block
 
 
@@ -585,11 +593,13 @@ def _surface_model(run, plan, grid, loaded, options):
     surfaces = {k: fixed.get(k, Surface.identity(kind, SURFACE_ORDER, image.bounds, bands))
                 for k, image in enumerate(images)}
     left_out = np.zeros(len(images), dtype=np.int64)
+    kept = []
     converged = True
     for band, compared in enumerate(comparisons):
         fit = fit_band(bounds, compared, kind, SURFACE_ORDER, options["robust"],
                        {k: surface.coefficients[band] for k, surface in fixed.items()})
         converged &= fit.converged
+        kept.append(fit.kept)
         for k in range(len(images)):
             if k not in fixed:
                 surfaces[k].coefficients[band] = fit.coefficients[k]
@@ -637,7 +647,7 @@ def _surface_model(run, plan, grid, loaded, options):
             saved.append((template.replace("$", name), corrections[k].full(grid), tags))
         return saved
 
-    pair_seams, block_seam = _seams(comparisons, surfaces, kind)
+    pair_seams, block_seam = _seams(comparisons, surfaces, kind, kept)
     details = {
         "surfaces": {name: {"kind": kind, "order": SURFACE_ORDER,
                             "bounds": list(surfaces[k].bounds),
