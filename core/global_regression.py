@@ -115,9 +115,8 @@ def _measure(run, plan, pair_plans, images_to_measure, robust):
              for window in run.image_tiles(plan, plan.images[k])]
     for k in sorted(set(lattices) - set(images_to_measure)):
         # an image whose statistics were loaded still gives its side of new overlaps' samples
-        windows = {(w.col_off, w.row_off): w for lattice in lattices[k]
-                   for w in run.image_tiles(plan, plan.images[k], lattice.extent(k))}
-        tasks.extend((k, windows[corner]) for corner in sorted(windows, key=lambda c: c[::-1]))
+        tasks.extend((k, window) for window in run.tiles_touching(
+            plan, plan.images[k], [lattice.extent(k) for lattice in lattices[k]]))
     measured = set(images_to_measure)
     whole = {k: Moments(bands) for k in images_to_measure}
     overlaps = {(pair.first, pair.second): (Moments(bands), Moments(bands)) for pair in pair_plans}

@@ -44,6 +44,7 @@ RESIDUAL_FLOOR = 1e-6
 ROBUST_ROUNDS = 20
 GAUSS_NEWTON_STEPS = 20
 MIN_PAIR_BLOCKS = 8
+MIN_BLOCK_SAMPLES = 10
 STEP_TOLERANCE = 1e-12
 # Fields multiply unless more than a tenth of the compared block means are not positive.
 POSITIVE_SHARE = 0.9
@@ -155,6 +156,94 @@ def block_sums(grid, xs, ys, first, second, both):
     return row_lo, col_lo, sums
 
 
+def group_medians(groups, values, count):
+    """The median of ``values`` per group label (0 to ``count`` - 1) and the groups' sizes;
+    NaN for an empty group."""
+    order = np.lexsort((values, groups))
+    values = values[order]
+    sizes = np.bincount(groups, minlength=count)
+    starts = np.cumsum(sizes) - sizes
+    medians = np.full(count, np.nan)
+    present = sizes > 0
+    lower = starts[present] + (sizes[present] - 1) // 2
+    upper = starts[present] + sizes[present] // 2
+    medians[present] = (values[lower] + values[upper]) / 2
+    return medians, sizes
+
+
+@dataclass
+class BlockRelations:
+    """How the second image's pixels follow the first's in each block of a pair's sub-grid
+    (the blocks of its :class:`PairBlocks`, flattened), per band, from the overlap's lattice
+    sample: the two images' medians, whose ratio (multiplicative) or difference (additive)
+    maps one onto the other, and the centre and robust spread (1.4826 x MAD) of the pixel
+    pairs' deviations from that mapping. A pixel pair further than ``INLIER_THRESHOLD``
+    spreads from the centre is left out of the block's comparison: a pixel saturated in one
+    image only, a car, a small cloud. NaN where a block has fewer than ``MIN_BLOCK_SAMPLES``
+    samples: its pixel pairs are all kept."""
+    median_first: np.ndarray        # (bands, blocks)
+    median_second: np.ndarray
+    centre: dict                    # kind -> (bands, blocks)
+    spread: dict
+    floor: np.ndarray               # (bands,): the data's resolution
+
+    @classmethod
+    def of_sample(cls, blocks, first, second, both, count, floor):
+        """From sample pixel pairs (bands, samples) in ``blocks`` (block of each sample, -1 off
+        the sub-grid) of a sub-grid of ``count`` blocks."""
+        bands = first.shape[0]
+        shape = (bands, count)
+        median_first, median_second = np.full(shape, np.nan), np.full(shape, np.nan)
+        centre = {kind: np.full(shape, np.nan) for kind in KINDS}
+        spread = {kind: np.full(shape, np.nan) for kind in KINDS}
+        for band in range(bands):
+            use = both[band] & (blocks >= 0)
+            groups, x, y = blocks[use], first[band][use], second[band][use]
+            median_x, sizes = group_medians(groups, x, count)
+            median_y, _ = group_medians(groups, y, count)
+            enough = sizes >= MIN_BLOCK_SAMPLES
+            median_first[band] = np.where(enough, median_x, np.nan)
+            median_second[band] = np.where(enough, median_y, np.nan)
+            for kind in KINDS:
+                deviation = _deviation(kind, x, y, median_first[band][groups],
+                                       median_second[band][groups])
+                middle, _ = group_medians(groups, np.nan_to_num(deviation), count)
+                absolute = np.abs(deviation - middle[groups])
+                mad, _ = group_medians(groups, np.nan_to_num(absolute), count)
+                centre[kind][band] = np.where(enough, middle, np.nan)
+                spread[kind][band] = np.where(enough, MAD_TO_SIGMA * mad, np.nan)
+        return cls(median_first, median_second, centre, spread, np.asarray(floor, float))
+
+    def positive_share(self):
+        """(blocks with two positive medians, blocks with medians), over bands."""
+        known = np.isfinite(self.median_first) & np.isfinite(self.median_second)
+        return (int(np.sum(known & (self.median_first > 0) & (self.median_second > 0))),
+                int(np.sum(known)))
+
+    def inliers(self, kind, blocks, first, second, valid):
+        """Which pixel pairs of a tile (bands, rows, cols) follow their block's relation;
+        ``blocks`` (rows, cols) the block of each pixel (-1 off the sub-grid)."""
+        keep = valid.copy()
+        index = np.clip(blocks, 0, None)
+        for band in range(first.shape[0]):
+            deviation = _deviation(kind, first[band], second[band],
+                                   self.median_first[band][index],
+                                   self.median_second[band][index])
+            limit = INLIER_THRESHOLD * np.fmax(self.spread[kind][band][index], self.floor[band])
+            with np.errstate(invalid="ignore"):
+                outside = np.abs(deviation - self.centre[kind][band][index]) > limit
+            keep[band] &= ~(outside & (blocks >= 0))      # NaN statistics compare False: kept
+        return keep
+
+
+def _deviation(kind, first, second, median_first, median_second):
+    """How far a pixel pair is from its block's mapping of the first image onto the second."""
+    if kind == "multiplicative":
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return second - first * (median_second / median_first)
+    return second - first - (median_second - median_first)
+
+
 @dataclass
 class Comparisons:
     """The block comparisons of one band, one entry each: the two images, the centroid of the
@@ -192,13 +281,17 @@ class Comparisons:
 
 
 
-def surface_kind(comparisons):
-    """Multiplicative when at least ``POSITIVE_SHARE`` of the comparisons have two positive
-    means (dark blocks of reflectance with negative values do not make the data additive),
-    else additive (data centred on 0: differences, temperatures in degrees Celsius)."""
-    total = sum(len(c) for c in comparisons)
-    positive = sum(int(np.sum((c.mean_first > 0) & (c.mean_second > 0))) for c in comparisons)
+def surface_kind(positive, total):
+    """Multiplicative when at least ``POSITIVE_SHARE`` of the ``total`` compared blocks have
+    two positive means (dark blocks of reflectance with negative values do not make the data
+    additive), else additive (data centred on 0: differences, temperatures in Celsius)."""
     return "multiplicative" if positive >= POSITIVE_SHARE * total else "additive"
+
+
+def positive_share(comparisons):
+    """(comparisons with two positive means, comparisons), over bands."""
+    return (sum(int(np.sum((c.mean_first > 0) & (c.mean_second > 0))) for c in comparisons),
+            sum(len(c) for c in comparisons))
 
 
 @dataclass

@@ -1302,7 +1302,9 @@ def test_illumination_fields_are_removed_beyond_the_exact_global_correction(trut
     assert error < known_truth.error_score(case, global_outputs)
     assert error < known_truth.error_score(case, exact)
     assert local.details["correction_kind"] == "gain"
-    assert local.details["block_seam"]["after"][0] < local.details["block_seam"]["before"][0] / 3
+    # the engine's own figure, over the comparisons it kept, says so too
+    assert all(after < before / 2 for before, after in zip(local.details["block_seam"]["before"],
+                                                           local.details["block_seam"]["after"]))
 
 
 def test_data_centred_on_zero_get_additive_fields(tmp_path):
@@ -1440,3 +1442,28 @@ def test_images_without_an_overlap_are_left_as_they_are(tmp_path):
     assert sum("no local correction" in message for message in result.warnings) == 2
     single = local_block_adjustment(case.paths[:1], str(tmp_path / "single"))
     assert pixels(single.output_images[0]) == pixels(case.paths[0])
+
+
+def test_pixels_saturated_in_one_image_do_not_bend_the_others(tmp_path):
+    """The demo tiles: 4.5-11 % of three tiles' pixels are saturated at 255 in the inputs.
+    After Global regression the unsaturated pixels agree; the local step must not bend them
+    towards the saturated ones (the block-means model adds more than 1 DN there)."""
+    import glob
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "demo_compare", os.path.join(core_helpers.REPO_ROOT, "demo", "compare.py"))
+    compare = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(compare)
+    inputs = sorted(glob.glob(os.path.join(core_helpers.REPO_ROOT, "demo", "data", "*.tif")))
+    global_outputs = core.global_regression(inputs, str(tmp_path / "global")).output_images
+    surface = local_block_adjustment(global_outputs, str(tmp_path / "surface")).output_images
+    block_means = run(global_outputs, tmp_path / "block_means").output_images
+
+    def unsaturated_seam(paths):
+        return np.mean([compare.overlap_difference(paths[i], paths[j], (inputs[i], inputs[j]))
+                        for i in range(4) for j in range(i + 1, 4)])
+
+    assert unsaturated_seam(global_outputs) < 0.1
+    assert unsaturated_seam(surface) <= unsaturated_seam(global_outputs) + 0.02
+    assert unsaturated_seam(block_means) > 1.0

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from core.blocks import BlockGrid
-from core.surfaces import (PairBlocks, Comparisons, Surface, block_sums, exponents, fit_band,
-                           image_coordinates, surface_kind)
+from core.surfaces import (BlockRelations, Comparisons, PairBlocks, Surface, block_sums,
+                           exponents, fit_band, group_medians, image_coordinates,
+                           positive_share, surface_kind)
 
 # Three images of 100 x 100 map units in a row, each overlapping the next by 40.
 BOUNDS = np.array([[0.0, 0.0, 100.0, 100.0], [60.0, 0.0, 160.0, 100.0],
@@ -202,10 +203,40 @@ def test_fixed_images_keep_their_surfaces_and_the_others_are_fitted_against_them
 
 def test_the_kind_follows_the_sign_of_the_block_means():
     positive = comparisons_from(np.zeros((3, 6)), "multiplicative")
-    assert surface_kind([positive]) == "multiplicative"
+    assert positive_share([positive]) == (120, 120)
+    assert surface_kind(*positive_share([positive])) == "multiplicative"
     some_dark = comparisons_from(np.zeros((3, 6)), "multiplicative")
     some_dark.mean_first[:5] = -1.0                     # 5 of 120: still multiplicative
-    assert surface_kind([some_dark]) == "multiplicative"
+    assert surface_kind(*positive_share([some_dark])) == "multiplicative"
     centred = comparisons_from(np.zeros((3, 6)), "additive")
     centred.mean_first[:60] *= -1.0
-    assert surface_kind([centred]) == "additive"
+    assert surface_kind(*positive_share([centred])) == "additive"
+
+
+def test_group_medians():
+    groups = np.array([2, 0, 2, 2, 0, 4])
+    values = np.array([5.0, 1.0, 3.0, 9.0, 2.0, 7.0])
+    medians, sizes = group_medians(groups, values, 5)
+    np.testing.assert_array_equal(sizes, [2, 0, 3, 0, 1])
+    np.testing.assert_array_equal(medians, [1.5, np.nan, 5.0, np.nan, 7.0])
+
+
+@pytest.mark.parametrize("kind", ["multiplicative", "additive"])
+def test_pixel_pairs_off_their_blocks_relation_are_left_out(kind):
+    """Two blocks: in the first the second image is the first times 1.2 (or plus 40) with a
+    little noise, and 10 % of its pixels saturated in the second image; the second block has
+    too few samples to judge."""
+    rng = np.random.default_rng(9)
+    first = rng.uniform(100, 200, (1, 110))
+    second = first * 1.2 if kind == "multiplicative" else first + 40.0
+    second = second + rng.normal(0, 0.5, second.shape)
+    second[0, :10] = 255.0
+    blocks = np.array([0] * 100 + [1] * 10)
+    blocks[100:105] = -1                                   # off the sub-grid: ignored
+    relations = BlockRelations.of_sample(blocks, first, second, np.ones((1, 110), bool), 2,
+                                         [1.0])
+    assert np.isfinite(relations.centre[kind][0, 0]) and np.isnan(relations.centre[kind][0, 1])
+    keep = relations.inliers(kind, blocks[None, :], first[:, None, :], second[:, None, :],
+                             np.ones((1, 1, 110), bool))[0, 0]
+    assert not keep[:10].any() and keep[10:100].all()
+    assert keep[100:].all()                   # no judgement without enough samples
