@@ -54,26 +54,48 @@ class BlockGrid:
         rows = np.floor((self.y1 - ys) / self.block_height).astype(np.int64)
         return np.where((ys > self.y0) & (ys <= self.y1), np.clip(rows, 0, self.rows - 1), -1)
 
-    def tile_blocks(self, xs, ys):
-        """Where the pixel centres of a tile (columns ``xs``, rows ``ys``) fall: (row_lo,
-        col_lo, shape of the blocks touched, flat block index per pixel, pixel on the canvas),
-        or None when no pixel centre lies on the canvas."""
-        cols, rows = self.block_columns(xs), self.block_rows(ys)
-        inside_cols, inside_rows = cols >= 0, rows >= 0
-        if not inside_cols.any() or not inside_rows.any():
-            return None
-        row_lo, row_hi = rows[inside_rows].min(), rows[inside_rows].max() + 1
-        col_lo, col_hi = cols[inside_cols].min(), cols[inside_cols].max() + 1
-        shape = (int(row_hi - row_lo), int(col_hi - col_lo))
-        flat = (rows - row_lo)[:, None] * shape[1] + (cols - col_lo)[None, :]
-        return int(row_lo), int(col_lo), shape, flat, inside_rows[:, None] & inside_cols[None, :]
-
     def column_positions(self, xs):
         """Fractional block-centre coordinate of each x (centres at integers), clamped."""
         return np.clip((xs - self.x0) / self.width * self.cols - 0.5, 0, self.cols - 1)
 
     def row_positions(self, ys):
         return np.clip((self.y1 - ys) / self.height * self.rows - 0.5, 0, self.rows - 1)
+
+
+class TileBlocks:
+    """The blocks the pixel centres of a tile (columns ``xs``, rows ``ys``) fall in, to sum
+    values per block: ``row_lo``, ``col_lo`` and ``shape`` give the blocks touched (``shape``
+    None when no pixel centre is on the canvas). Block rows and columns are runs of tile rows
+    and columns, so a sum is two ``reduceat`` over contiguous runs."""
+
+    def __init__(self, grid, xs, ys):
+        rows, cols = grid.block_rows(ys), grid.block_columns(xs)
+        self.shape = None
+        if not (rows >= 0).any() or not (cols >= 0).any():
+            return
+        self._row_starts, row_labels = _runs(rows)
+        self._col_starts, col_labels = _runs(cols)
+        self.row_lo, self.col_lo = int(rows[rows >= 0].min()), int(cols[cols >= 0].min())
+        self.shape = (int(rows.max()) - self.row_lo + 1, int(cols.max()) - self.col_lo + 1)
+        self._kept = np.ix_(row_labels >= 0, col_labels >= 0)
+        self._target = np.ix_(row_labels[row_labels >= 0] - self.row_lo,
+                              col_labels[col_labels >= 0] - self.col_lo)
+
+    def sum(self, values):
+        """Per block the sum of ``values`` (rows, cols), in float64; pixels off the canvas are
+        left out."""
+        values = np.asarray(values, dtype=np.float64)
+        runs = np.add.reduceat(np.add.reduceat(values, self._row_starts, axis=0),
+                               self._col_starts, axis=1)
+        sums = np.zeros(self.shape)
+        sums[self._target] = runs[self._kept]
+        return sums
+
+
+def _runs(labels):
+    """Where each run of equal labels starts, and the runs' labels."""
+    starts = np.flatnonzero(np.diff(labels, prepend=labels[0] - 1))
+    return starts, labels[starts]
 
 
 def check_canvas(bounds, label):

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from rasterio.windows import transform as window_transform
 
-from .blocks import (BlockGrid, BlockMap, check_canvas, check_grid_size, grid_shape_for_count,
+from .blocks import (BlockGrid, BlockMap, TileBlocks, check_canvas, check_grid_size, grid_shape_for_count,
                      grid_shape_from_variation, normalised_bilinear, parse_number_of_blocks,
                      read_block_map, same_bounds, write_block_map)
 from .corrections import block_corrections, gamma_correction, gamma_shift, linear_correction
@@ -220,19 +220,15 @@ def _tile_blocks(run, plan, grid, k, window, measure_maps):
     if plan.vector_mask is not None:
         valid &= plan.vector_mask.keep(image.name, window_transform(window, image.transform),
                                        valid.shape[1:])
-    touched = grid.tile_blocks(*pixel_centres(image, window))
-    if touched is None:
+    blocks = TileBlocks(grid, *pixel_centres(image, window))
+    if blocks.shape is None:
         return minima, None
-    row_lo, col_lo, shape, flat, inside = touched
-    sums = np.zeros((data.shape[0],) + shape)
-    counts = np.zeros((data.shape[0],) + shape, dtype=np.int64)
+    sums = np.zeros((data.shape[0],) + blocks.shape)
+    counts = np.zeros((data.shape[0],) + blocks.shape, dtype=np.int64)
     for b in range(data.shape[0]):
-        keep = valid[b] & inside
-        index = flat[keep]
-        size = shape[0] * shape[1]
-        sums[b] = np.bincount(index, weights=values[b][keep], minlength=size).reshape(shape)
-        counts[b] = np.bincount(index, minlength=size).reshape(shape)
-    return minima, (row_lo, col_lo, sums, counts)
+        sums[b] = blocks.sum(np.where(valid[b], values[b], 0.0))
+        counts[b] = blocks.sum(valid[b])
+    return minima, (blocks.row_lo, blocks.col_lo, sums, counts)
 
 
 def _measure(run, plan, grid, to_map, threshold):
@@ -491,12 +487,11 @@ def _pair_blocks(plan, grid):
     bands = plan.images[0].count
     pairs, accumulators = [], []
     for pair in plan_pairs(plan.images):
-        touched = grid.tile_blocks(*pixel_centres(plan.images[pair.first], pair.window))
-        if touched is not None:
-            row_lo, col_lo, shape, _, _ = touched
+        blocks = TileBlocks(grid, *pixel_centres(plan.images[pair.first], pair.window))
+        if blocks.shape is not None:
             pairs.append(pair)
-            accumulators.append(PairBlocks(pair.first, pair.second, row_lo, col_lo, bands,
-                                           *shape))
+            accumulators.append(PairBlocks(pair.first, pair.second, blocks.row_lo,
+                                           blocks.col_lo, bands, *blocks.shape))
     return pairs, accumulators
 
 

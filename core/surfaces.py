@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.sparse import csr_matrix, vstack
 
+from .blocks import TileBlocks
 from .footprints import connected_groups
 from .least_squares import solve_constrained
 from .robust import INLIER_THRESHOLD, MAD_TO_SIGMA
@@ -137,23 +138,18 @@ def block_sums(grid, xs, ys, first, second, both):
     """One tile's contribution to :class:`PairBlocks`: (row_lo, col_lo, sums (quantity, band,
     rows, cols)) over the blocks it touches, or None when none of its pixels is on the canvas.
     Sums of integer data are exact in float64, so the result does not depend on the tiles."""
-    touched = grid.tile_blocks(xs, ys)
-    if touched is None:
+    blocks = TileBlocks(grid, xs, ys)
+    if blocks.shape is None:
         return None
-    row_lo, col_lo, shape, flat, inside = touched
-    size = shape[0] * shape[1]
-    x_grid = np.broadcast_to(xs[None, :], flat.shape)
-    y_grid = np.broadcast_to(ys[:, None], flat.shape)
-    sums = np.zeros((len(PairBlocks.QUANTITIES), first.shape[0]) + shape)
+    sums = np.zeros((len(PairBlocks.QUANTITIES), first.shape[0]) + blocks.shape)
     for band in range(first.shape[0]):
-        keep = both[band] & inside
-        index = flat[keep]
-        for quantity, weights in enumerate((None, first[band][keep], second[band][keep],
-                                            x_grid[keep], y_grid[keep])):
-            sums[quantity, band] = np.bincount(
-                index, weights=None if weights is None else weights.astype(np.float64),
-                minlength=size).reshape(shape)
-    return row_lo, col_lo, sums
+        keep = both[band]
+        for quantity, values in enumerate((keep, np.where(keep, first[band], 0),
+                                           np.where(keep, second[band], 0),
+                                           np.where(keep, xs[None, :], 0.0),
+                                           np.where(keep, ys[:, None], 0.0))):
+            sums[quantity, band] = blocks.sum(values)
+    return blocks.row_lo, blocks.col_lo, sums
 
 
 def group_medians(groups, values, count):

@@ -91,9 +91,10 @@ def global_regression(config, threads=None):
     return _engine(core.global_regression, config, image_parallel_workers=workers)
 
 
-def local_block_adjustment(config, threads=None):
+def local_block_adjustment(config, threads=None, **options):
     workers = ("thread", threads) if threads else None
-    return _engine(core.local_block_adjustment, config, image_parallel_workers=workers)
+    return _engine(core.local_block_adjustment, config, image_parallel_workers=workers,
+                   **options)
 
 
 # ---- synthetic model steps -----------------------------------------------------------------
@@ -170,6 +171,8 @@ STEPS = {
     "global-2t": lambda config: global_regression(config, threads=2),
     "local": lambda config: local_block_adjustment(config),
     "local-2t": lambda config: local_block_adjustment(config, threads=2),
+    "local-means-2t": lambda config: local_block_adjustment(config, threads=2,
+                                                            local_model="block_means"),
     "solver-2000": lambda config: solver(config, 2000),
     "solver-10000": lambda config: solver(config, 10000),
     "overlaps-10000": lambda config: overlap_search(config, 10000),
