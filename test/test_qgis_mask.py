@@ -94,7 +94,7 @@ def test_feature_collection_reprojected_with_field(qgis_processing, rm):
     from qgis.core import (QgsCoordinateReferenceSystem, QgsCoordinateTransformContext,
                            QgsProcessingContext)
 
-    from radiomatch.algorithms.common import mask_feature_collection
+    from radiomatch.algorithms.mask import mask_feature_collection
 
     box = utm_box(rm, (0, 10), (0, 10), margin=0)
     layer = memory_mask([(polygon_in("EPSG:4326", box), "tile1"),
@@ -122,7 +122,7 @@ def test_feature_collection_custom_crs_and_curves(qgis_processing):
     from qgis.core import (QgsCoordinateReferenceSystem, QgsGeometry, QgsProcessingContext)
     from rasterio.crs import CRS
 
-    from radiomatch.algorithms.common import mask_feature_collection
+    from radiomatch.algorithms.mask import mask_feature_collection
 
     custom = QgsCoordinateReferenceSystem.fromProj(
         "+proj=tmerc +lat_0=0 +lon_0=-75.5 +k=0.9996 +x_0=500000 +y_0=0 +ellps=WGS84 "
