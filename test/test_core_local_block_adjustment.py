@@ -701,6 +701,23 @@ def test_local_maps_are_matched_by_exact_name(tmp_path):
         assert pixels(x) == pixels(y)
 
 
+def test_a_loaded_map_goes_to_the_longest_image_name_it_matches(tmp_path):
+    """"a_1_map" matches both "a" and "a_1" (each followed by a separator): the longest name,
+    a_1, takes it, and a computes its own map."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    a = write_image(folder / "a.tif", texture((30, 30), 500, 60, 1), nodata=0, dtype="uint16")
+    a_1 = write_image(folder / "a_1.tif", texture((30, 30), 1500, 60, 2), col=15, row=10,
+                      nodata=0, dtype="uint16")
+    maps = tmp_path / "maps"
+    saved = run([a, a_1], tmp_path / "saved", number_of_blocks=(4, 5),
+                save_block_maps=(str(maps / "ref.tif"), str(maps / "$_map.tif")))
+    loaded = run([a, a_1], tmp_path / "loaded",
+                 load_block_maps=(None, [str(maps / "a_1_map.tif")]))
+    for x, y in zip(saved.output_images, loaded.output_images):
+        assert pixels(x) == pixels(y)
+
+
 def test_loaded_local_maps_are_the_ones_used(tmp_path, pair):
     """Swapping the two local maps' names changes the outputs: the loaded maps really drive
     the correction (a matched image does not recompute its map)."""
