@@ -55,6 +55,20 @@ class BlockGrid:
         rows = np.floor((self.y1 - ys) / self.block_height).astype(np.int64)
         return np.where((ys > self.y0) & (ys <= self.y1), np.clip(rows, 0, self.rows - 1), -1)
 
+    def tile_blocks(self, xs, ys):
+        """Where the pixel centres of a tile (columns ``xs``, rows ``ys``) fall: (row_lo,
+        col_lo, shape of the blocks touched, flat block index per pixel, pixel on the canvas),
+        or None when no pixel centre lies on the canvas."""
+        cols, rows = self.block_columns(xs), self.block_rows(ys)
+        inside_cols, inside_rows = cols >= 0, rows >= 0
+        if not inside_cols.any() or not inside_rows.any():
+            return None
+        row_lo, row_hi = rows[inside_rows].min(), rows[inside_rows].max() + 1
+        col_lo, col_hi = cols[inside_cols].min(), cols[inside_cols].max() + 1
+        shape = (int(row_hi - row_lo), int(col_hi - col_lo))
+        flat = (rows - row_lo)[:, None] * shape[1] + (cols - col_lo)[None, :]
+        return int(row_lo), int(col_lo), shape, flat, inside_rows[:, None] & inside_cols[None, :]
+
     def column_positions(self, xs):
         """Fractional block-centre coordinate of each x (centres at integers), clamped."""
         return np.clip((xs - self.x0) / self.width * self.cols - 0.5, 0, self.cols - 1)
@@ -246,18 +260,21 @@ def normalised_bilinear(block_map, row_positions, col_positions):
         return np.divide(numerator, denominator, out=numerator)
 
 
-def write_block_map(path, full_values, grid, crs, dtype):
-    """A block map as a GeoTIFF: one pixel per block, one band per spectral band, NaN nodata."""
+def write_block_map(path, full_values, grid, crs, dtype, tags=None):
+    """A block map as a GeoTIFF: one pixel per block, one band per spectral band, NaN nodata,
+    with ``tags`` (GDAL dataset metadata) naming the local model that wrote it."""
     profile = {"width": grid.cols, "height": grid.rows,
                "count": full_values.shape[2], "dtype": dtype, "crs": crs,
                "transform": grid.transform, "nodata": float("nan"), "compress": "DEFLATE",
                "predictor": 3}
     with rasterio.open(path, "w", driver="GTiff", **profile) as dataset:
         dataset.write(np.moveaxis(full_values, 2, 0).astype(dtype))
+        if tags:
+            dataset.update_tags(**tags)
 
 
 def read_block_map(path):
-    """(values (rows, cols, bands) float64 with NaN for missing blocks, bounds, crs)."""
+    """(values (rows, cols, bands) float64 with NaN for missing blocks, bounds, crs, tags)."""
     if not os.path.isfile(path):
         raise RadioMatchError(f"The block map {path!r} does not exist.")
     try:
@@ -265,10 +282,11 @@ def read_block_map(path):
             values = dataset.read().astype(np.float64)
             nodata = dataset.nodata
             transform, bounds, crs = dataset.transform, tuple(dataset.bounds), dataset.crs
+            tags = dataset.tags()
     except rasterio.errors.RasterioIOError as error:
         raise RadioMatchError(f"The block map {path!r} cannot be read as a raster ({error}).") from None
     if transform.b != 0 or transform.d != 0:
         raise RadioMatchError(f"The block map {path!r} has a rotated geotransform.")
     if nodata is not None and not math.isnan(nodata):
         values[values == nodata] = np.nan
-    return np.moveaxis(values, 0, 2), bounds, crs
+    return np.moveaxis(values, 0, 2), bounds, crs, tags

@@ -53,3 +53,16 @@ def linear_correction(values, reference_mean, local_mean, alpha):
         ratio = target_mean(reference_mean, local_mean, alpha) / np.where(guarded, 1.0, local_mean)
     corrected = np.where(unchanged | guarded, values, values * ratio)
     return corrected.astype(values.dtype, copy=False), unchanged, guarded
+
+
+def block_corrections(reference_mean, local_mean, alpha, shift, method):
+    """What each block's correction is, from its reference and local means: the gamma
+    exponent ``ln(M_t + o) / ln(M_loc + o)`` (1 where the guard applies) or the linear gain
+    ``M_t / M_loc``; NaN where a mean is missing."""
+    target = target_mean(reference_mean, local_mean, alpha)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if method == "gamma":
+            denominator = np.log(local_mean + shift)
+            return np.where(np.abs(denominator) < LOG_GUARD, 1.0,
+                            np.log(target + shift) / denominator)
+        return np.where(local_mean == 0, 1.0, target / local_mean)

@@ -15,20 +15,15 @@ The overlap rows ask overlapping images to agree in mean and std. What fixes the
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.sparse import bmat, csr_matrix, diags
-from scipy.sparse.linalg import lsqr, splu
+from scipy.sparse import csr_matrix
+from scipy.sparse.linalg import lsqr
 
 from .footprints import connected_groups
+from .least_squares import solve_constrained
+from .statistics import overlap_precision
 
 EXTREME_SCALE = (0.1, 10.0)
 ANCHORINGS = ("set", "per_image")
-# The set anchoring's regularisation, relative to each unknown's own weight, and the most
-# refinement steps that remove it: each one shrinks what remains of it by about this weight over
-# the smallest (Jacobi-scaled) eigenvalue of the overlap rows, 1e-8 for a chain of 10,000 images.
-PROXIMAL_WEIGHT = 1e-9
-REFINEMENT_STEPS = 100
-# Pixel pairs beyond which an overlap's mean is no more certain (see overlap_precision).
-SYSTEMATIC_PAIRS = 10000.0
 
 
 @dataclass
@@ -131,17 +126,6 @@ def _solve_per_image(band, count, included, whole_mean, whole_std, overlaps, mea
     return solution[0::2], solution[1::2], touched, converged
 
 
-def overlap_precision(pixel_pairs):
-    """The set anchoring's row weight of an overlap: one over the standard error of its mean,
-    in units of the scene's spread, ``1 / sqrt(1 / n + 1 / SYSTEMATIC_PAIRS)``. The first term
-    is the sampling error of n pixel pairs; the second stands for what differs systematically
-    between two images whatever the overlap's size (registration, view angle, time), so that
-    beyond some ten thousand pixels an overlap's mean is not more certain. The reference weighs
-    rows by n itself: one overlap of 10^8 pixels outvoted one of 3 by 10^15 in the objective,
-    which also ruined the precision of the normal equations."""
-    return 1.0 / np.sqrt(1.0 / pixel_pairs + 1.0 / SYSTEMATIC_PAIRS)
-
-
 def _model_members(groups, included):
     """Per image, whether it is one of its group's model images: the included ones, or every
     image of a group without an included one."""
@@ -195,51 +179,12 @@ def _solve_set(band, count, included, whole_mean, whole_std, overlaps, mean_fact
                                    links[has_row[1::2]].tolist(), included,
                                    (whole_mean[:, band] - centre) / spread,
                                    whole_std[:, band] / spread)
-    delta, converged = _solve_constrained(matrix, constraints, -(matrix @ identity))
+    delta, converged = solve_constrained(matrix, constraints, -(matrix @ identity))
     scales = 1.0 + delta[0::2]
     # back from normalised units: a v + b = centre + spread (a (v - centre) / spread + b')
     offsets = spread * delta[1::2] + centre * (1.0 - scales)
     # every image is constrained: an image without overlaps is a group of its own, kept as it is
     return scales, offsets, np.ones(2 * count, dtype=bool), converged
-
-
-def _solve_constrained(matrix, constraints, targets):
-    """``delta`` minimising ``|matrix delta - targets|`` subject to ``constraints delta = 0``,
-    closest to zero where the rows leave it free, and whether the iteration converged.
-
-    The KKT system is equilibrated (unit diagonal) and regularised twice: a proximal term
-    (``PROXIMAL_WEIGHT`` times each unknown's own weight) and a small negative block make it
-    quasi-definite, so it factorises in a fill-reducing symmetric order with pivoting only on
-    tiny pivots (full partial pivoting for the zero block cost 30x in time on 10,000 images).
-    Iterative refinement against the exact system then removes both regularisations until the
-    KKT residual no longer shrinks (rounding level)."""
-    unknowns = matrix.shape[1]
-    normal = (matrix.T @ matrix).tocsr()
-    diagonal = normal.diagonal()
-    proximal = PROXIMAL_WEIGHT * np.where(diagonal > 0, diagonal, diagonal.max(initial=1.0))
-    scale = 1.0 / np.sqrt(diagonal + proximal)
-    scaled = constraints @ diags(scale)
-    dual_scale = 1.0 / np.sqrt(np.asarray(scaled.multiply(scaled).sum(axis=1)).ravel())
-    equilibrate = diags(np.concatenate([scale, dual_scale]))
-    exact = equilibrate @ bmat([[normal, constraints.T], [constraints, None]]) @ equilibrate
-    regularised = (exact + diags(np.concatenate([scale * scale * proximal,
-                                                 -PROXIMAL_WEIGHT * np.ones(len(dual_scale))]))
-                   ).tocsc()
-    factors = splu(regularised, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.01,
-                   options={"SymmetricMode": True})
-    rhs = equilibrate @ np.concatenate([matrix.T @ targets, np.zeros(len(dual_scale))])
-    solution = np.zeros(len(rhs))
-    previous = np.inf
-    for _ in range(REFINEMENT_STEPS):
-        residual = rhs - exact @ solution
-        size = np.max(np.abs(residual), initial=0.0)
-        if not size < 0.9 * previous:       # at rounding level: it no longer shrinks
-            break
-        previous = size
-        solution += factors.solve(residual)
-    delta = scale * solution[:unknowns]
-    converged = previous <= 1e-10 * np.max(np.abs(rhs), initial=0.0)
-    return delta, bool(converged and np.all(np.isfinite(delta)))
 
 
 def solve_model(included, whole_mean, whole_std, overlaps, mean_factor=1.0, std_factor=1.0,

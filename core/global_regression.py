@@ -8,29 +8,20 @@ from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
-from rasterio.windows import Window, intersect
-from rasterio.windows import transform as window_transform
+from rasterio.windows import Window
 
 from .adjustments import (build_document, load_adjustments_file, read_sidecar, sidecar_path,
                           write_json)
 from .errors import RadioMatchError
-from .footprints import (connected_groups, intersection, nearest_indices, overlapping_pairs,
-                         window_of_centres_inside)
+from .footprints import connected_groups, nearest_indices
 from .global_model import ANCHORINGS, OverlapStats, overlap_seams, scale_warnings, solve_model
+from .overlaps import PairPlan, partner_values, plan_pairs, read_masked
 from .robust import fit_line, lattice_step
-from .rasters import read_tile
 from .run import Run, plan_run
 from .statistics import Moments
 
 STAGES = {"statistics": 35, "inliers": 10, "solve": 5, "apply": 45, "finish": 5}
 OVERLAP_STATISTICS = ("robust", "all_pixels")
-
-
-@dataclass
-class _PairPlan:
-    first: int
-    second: int
-    window: Window          # pixels of the first image whose centres lie inside the overlap
 
 
 def _model_images(specify_model_images, input_names, model_names, run):
@@ -59,53 +50,13 @@ def _model_images(specify_model_images, input_names, model_names, run):
     return included
 
 
-def _partner_values(run, plan, image, window, data, valid, pair):
-    """Image values and the partner's nearest-neighbour samples at the pixels of ``window``
-    inside the pair's overlap window: (sub-window, first, second, both valid), or None."""
-    if not intersect(window, pair.window):
-        return None
-    sub = window.intersection(pair.window)
-    rows = slice(int(sub.row_off - window.row_off), int(sub.row_off - window.row_off + sub.height))
-    cols = slice(int(sub.col_off - window.col_off), int(sub.col_off - window.col_off + sub.width))
-    other = plan.images[pair.second]
-    other_rows, other_cols = nearest_indices(image, other, sub)
-    read_window = Window(int(other_cols.min()), int(other_rows.min()),
-                         int(other_cols.max() - other_cols.min() + 1),
-                         int(other_rows.max() - other_rows.min() + 1))
-    other_data, other_valid = read_tile(run.datasets.get(other.path), other, read_window,
-                                        plan.nodata)
-    if plan.vector_mask is not None:
-        other_valid &= plan.vector_mask.keep(
-            other.name, window_transform(read_window, other.transform),
-            (read_window.height, read_window.width))
-    other_rows, other_cols = other_rows - read_window.row_off, other_cols - read_window.col_off
-    if not (_covers_in_order(other_rows, read_window.height)
-            and _covers_in_order(other_cols, read_window.width)):
-        # another pixel grid: pick the nearest pixels (an aligned grid reads them in order)
-        index = np.ix_(np.arange(other_data.shape[0]), other_rows, other_cols)
-        other_data, other_valid = other_data[index], other_valid[index]
-    return sub, data[:, rows, cols], other_data, valid[:, rows, cols] & other_valid
-
-
-def _covers_in_order(indices, count):
-    return indices.size == count and np.array_equal(indices, np.arange(count))
-
-
-def _read_masked(run, plan, image, window):
-    data, valid = read_tile(run.datasets.get(image.path), image, window, plan.nodata)
-    if plan.vector_mask is not None:
-        valid &= plan.vector_mask.keep(image.name, window_transform(window, image.transform),
-                                       (int(window.height), int(window.width)))
-    return data, valid
-
-
 @dataclass
 class _Lattice:
     """The sampling lattice of an overlap: a grid of pixels of the first image anchored at the
     overlap window (so it does not depend on the tiles) and, row by row and column by column,
     the second image's pixels nearest to them. Each image takes its side of the sample in its
     own pass, so the sample needs no extra read."""
-    pair: _PairPlan
+    pair: PairPlan
     first_rows: np.ndarray
     first_cols: np.ndarray
     second_rows: np.ndarray
@@ -154,7 +105,7 @@ def _tile_statistics(run, plan, k, window, partners, lattices, measure_whole):
     is first), or (robust mode) k's side of the overlap's lattice sample (``lattices``)."""
     run.progress.check_cancelled()
     image = plan.images[k]
-    data, valid = _read_masked(run, plan, image, window)
+    data, valid = read_masked(run, plan, image, window)
     whole = Moments.of_tile(data, valid) if measure_whole else None
     pairs = {}
     for lattice in lattices:
@@ -162,7 +113,7 @@ def _tile_statistics(run, plan, k, window, partners, lattices, measure_whole):
         if part is not None:
             pairs[(lattice.pair.first, lattice.pair.second)] = part
     for pair in partners:
-        found = _partner_values(run, plan, image, window, data, valid, pair)
+        found = partner_values(run, plan, image, window, data, valid, pair)
         if found is not None:
             _, first, second, both = found
             pairs[(pair.first, pair.second)] = (Moments.of_tile(first, both),
@@ -203,8 +154,8 @@ def _inlier_statistics(run, plan, pair, window, fits):
     """Moments of the inlier pairs of one tile of an overlap, and the count of valid pairs."""
     run.progress.check_cancelled()
     image = plan.images[pair.first]
-    data, valid = _read_masked(run, plan, image, window)
-    _, first, second, both = _partner_values(run, plan, image, window, data, valid, pair)
+    data, valid = read_masked(run, plan, image, window)
+    _, first, second, both = partner_values(run, plan, image, window, data, valid, pair)
     keep = both.copy()
     for band, fit in enumerate(fits):
         if fit is not None:
@@ -323,14 +274,8 @@ def _statistics(run, plan, names, stored, robust):
     input_names = names[:len(images)]
     _, stored_whole, stored_overlaps = stored
     position = {name: k for k, name in enumerate(names)}
-    pair_plans = []
-    for i, j in overlapping_pairs([image.bounds for image in images]):
-        if (input_names[i], input_names[j]) in stored_overlaps:
-            continue
-        window = window_of_centres_inside(images[i], intersection(images[i].bounds,
-                                                                  images[j].bounds))
-        if window is not None:
-            pair_plans.append(_PairPlan(i, j, window))
+    pair_plans = plan_pairs(images, skip=lambda i, j: (input_names[i], input_names[j])
+                            in stored_overlaps)
     to_measure = sorted({k for k, name in enumerate(input_names) if name not in stored_whole}
                         | {pair.first for pair in pair_plans})
     measured_whole, measured_overlaps, rejected = _measure(run, plan, pair_plans, to_measure,

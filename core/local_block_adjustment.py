@@ -1,13 +1,22 @@
-"""Local block adjustment: per-block means of every image are pulled towards the mean of all
-images in that block, with a gamma (or linear) correction interpolated smoothly between block
-centres (Yu et al. 2017, as in spectralmatch's local_block_adjustment).
+"""Local block adjustment: what one gain and offset per image cannot remove (vignetting, a
+sun-angle gradient, haze), with a correction that varies smoothly across each image.
 
-plan -> grid (canvas and blocks) -> measure (one streaming pass per image: block sums and counts,
-float64, integer counts) -> reference map -> apply (one streaming pass per image).
+Two local models (``local_model``):
+
+* ``"surface"`` (default): per image and band a smooth field, a low-order polynomial in the
+  image's own coordinates, fitted jointly to pairwise comparisons of the images' means over
+  the pixels they both cover, block by block (core/surfaces.py). Only overlaps are read.
+* ``"block_means"``: the reference's model (Yu et al. 2017, as spectralmatch's
+  local_block_adjustment): each image's block means are pulled towards the mean of all images
+  in that block, with a gamma (or linear) correction interpolated between block centres.
+
+plan -> grid (canvas and blocks) -> measure (block comparisons of overlapping pairs, or block
+sums of every image) -> model -> apply (one streaming pass per image).
 """
+import json
 import os
 import threading
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from rasterio.windows import transform as window_transform
@@ -15,20 +24,36 @@ from rasterio.windows import transform as window_transform
 from .blocks import (BlockGrid, BlockMap, check_canvas, check_grid_size, grid_shape_for_count,
                      grid_shape_from_variation, normalised_bilinear, parse_number_of_blocks,
                      read_block_map, same_bounds, write_block_map)
-from .corrections import gamma_correction, gamma_shift, linear_correction
+from .corrections import block_corrections, gamma_correction, gamma_shift, linear_correction
 from .errors import RadioMatchError
+from .overlaps import partner_values, plan_pairs, read_masked
 from .parallel import available_memory
 from .rasters import image_name, pixel_centres, read_tile
 from .robust import reject_outlier_blocks
 from .run import Run, plan_run
 from .statistics import Moments
+from .surfaces import (SURFACE_ORDER, Comparisons, PairBlocks, Surface, block_sums, fit_band,
+                       surface_kind)
 
-STAGES = {"variation": 10, "blocks": 40, "apply": 45, "finish": 5}
+LOCAL_MODELS = ("surface", "block_means")
+STAGES = {
+    "surface": {"variation": 10, "comparisons": 35, "fit": 5, "apply": 45, "finish": 5},
+    "block_means": {"variation": 10, "blocks": 40, "apply": 45, "finish": 5},
+}
 GAMMA_EPSILON = 1.0
+# The tags of a saved block map: which local model wrote it and, for a surface, the surface.
+MODEL_TAG = "RADIOMATCH_LOCAL_MODEL"
+SURFACE_TAG = "RADIOMATCH_SURFACE"
 
 
 def _check_options(alpha, correction_method, block_valid_pixel_threshold, save_block_maps,
-                   load_block_maps, override_bounds_canvas_coords):
+                   load_block_maps, override_bounds_canvas_coords, block_statistics, local_model):
+    if local_model not in LOCAL_MODELS:
+        raise RadioMatchError(
+            f"local_model must be \"surface\" or \"block_means\", not {local_model!r}.")
+    if block_statistics not in ("robust", "all_blocks"):
+        raise RadioMatchError(
+            f"block_statistics must be \"robust\" or \"all_blocks\", not {block_statistics!r}.")
     if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 <= alpha <= 1:
         raise RadioMatchError(f"alpha must be a number between 0 and 1, not {alpha!r}.")
     if correction_method not in ("gamma", "linear"):
@@ -77,22 +102,35 @@ def _block_map_paths(save_block_maps, images):
     return [reference] + [template.replace("$", image.name) for image in images]
 
 
-def _load_maps(load_block_maps, images):
+@dataclass
+class _LoadedMaps:
+    """Block maps given to reuse: the reference map, the local maps by file name, their tags,
+    the grid they share ((canvas, rows, cols), None when nothing was loaded) and the local
+    model that wrote them (maps without a tag are the block-means model's, as older runs and
+    spectralmatch write them)."""
+    reference: object = None
+    local: dict = field(default_factory=dict)
+    tags: dict = field(default_factory=dict)
+    grid: object = None
+    model: str = None
+
+
+def _load_maps(load_block_maps, images, local_model):
     """Loaded reference and local maps, checked against each other and against the images
-    (band count, CRS, an extent that has an area and overlaps at least one image)."""
+    (band count, CRS, an extent that has an area and overlaps at least one image, the local
+    model that wrote them)."""
     bands = images[0].count
+    loaded = _LoadedMaps()
     if load_block_maps is None:
-        return None, {}, None
+        return loaded
     reference_path, local_paths = load_block_maps
-    loaded = []
+    paths = []
     if reference_path is not None:
-        loaded.append(("reference", os.fspath(reference_path)))
-    loaded += [("local", os.fspath(path)) for path in (local_paths or [])]
-    if not loaded:
-        return None, {}, None
-    reference, locals_by_name, first = None, {}, None
-    for kind, path in loaded:
-        values, bounds, crs = read_block_map(path)
+        paths.append(("reference", os.fspath(reference_path)))
+    paths += [("local", os.fspath(path)) for path in (local_paths or [])]
+    first = None
+    for kind, path in paths:
+        values, bounds, crs, tags = read_block_map(path)
         if values.shape[2] != bands:
             raise RadioMatchError(
                 f"The block map {path!r} has {values.shape[2]} band(s) but the images have {bands}.")
@@ -104,6 +142,11 @@ def _load_maps(load_block_maps, images):
             raise RadioMatchError(
                 f"The block map {path!r} is in {crs.to_string()} but the images are in "
                 f"{images[0].crs.to_string()}.")
+        written_by = tags.get(MODEL_TAG, "block_means")
+        if written_by != local_model:
+            raise RadioMatchError(
+                f"The block map {path!r} was saved by the {written_by!r} local model; load it "
+                f"with local_model=\"{written_by}\" (this run uses {local_model!r}).")
         if first is None:
             first = (path, values.shape, bounds)
         elif values.shape != first[1]:
@@ -115,20 +158,26 @@ def _load_maps(load_block_maps, images):
                 f"The block map {path!r} covers {bounds} but {first[0]!r} covers {first[2]}; "
                 "loaded maps must share one extent.")
         if kind == "reference":
-            reference = values
+            loaded.reference = values
         else:
             name = image_name(path)
-            if name in locals_by_name:
+            if name in loaded.local:
                 raise RadioMatchError(f"Two local block maps are named {name!r}.")
-            locals_by_name[name] = values
+            if local_model == "surface" and SURFACE_TAG not in tags:
+                raise RadioMatchError(
+                    f"The block map {path!r} holds no surface (tag {SURFACE_TAG}); the surface "
+                    "model reloads the local maps it saved.")
+            loaded.local[name], loaded.tags[name] = values, tags
+    if first is None:
+        return loaded
     left, bottom, right, top = first[2]
     if not any(left < image.bounds[2] and right > image.bounds[0]
                and bottom < image.bounds[3] and top > image.bounds[1] for image in images):
         raise RadioMatchError(
             f"The block map {first[0]!r} covers {first[2]}, which overlaps none of the input "
             "images; the loaded maps belong to other images.")
-    rows, cols = first[1][:2]
-    return reference, locals_by_name, (first[2], rows, cols)
+    loaded.grid, loaded.model = (first[2],) + first[1][:2], local_model
+    return loaded
 
 
 def _match_local_maps(locals_by_name, image_names):
@@ -169,16 +218,10 @@ def _tile_blocks(run, plan, grid, k, window, measure_maps):
     if plan.vector_mask is not None:
         valid &= plan.vector_mask.keep(image.name, window_transform(window, image.transform),
                                        valid.shape[1:])
-    xs, ys = pixel_centres(image, window)
-    cols, rows = grid.block_columns(xs), grid.block_rows(ys)
-    inside_cols, inside_rows = cols >= 0, rows >= 0
-    if not inside_cols.any() or not inside_rows.any():
+    touched = grid.tile_blocks(*pixel_centres(image, window))
+    if touched is None:
         return minima, None
-    row_lo, row_hi = rows[inside_rows].min(), rows[inside_rows].max() + 1
-    col_lo, col_hi = cols[inside_cols].min(), cols[inside_cols].max() + 1
-    shape = (row_hi - row_lo, col_hi - col_lo)
-    flat = (rows - row_lo)[:, None] * shape[1] + (cols - col_lo)[None, :]
-    inside = inside_rows[:, None] & inside_cols[None, :]
+    row_lo, col_lo, shape, flat, inside = touched
     sums = np.zeros((data.shape[0],) + shape)
     counts = np.zeros((data.shape[0],) + shape, dtype=np.int64)
     for b in range(data.shape[0]):
@@ -187,7 +230,7 @@ def _tile_blocks(run, plan, grid, k, window, measure_maps):
         size = shape[0] * shape[1]
         sums[b] = np.bincount(index, weights=values[b][keep], minlength=size).reshape(shape)
         counts[b] = np.bincount(index, minlength=size).reshape(shape)
-    return minima, (int(row_lo), int(col_lo), sums, counts)
+    return minima, (row_lo, col_lo, sums, counts)
 
 
 def _measure(run, plan, grid, to_map, threshold):
@@ -250,11 +293,7 @@ def _variation_grid(run, plan):
     def band_one(task):
         k, window = task
         run.progress.check_cancelled()
-        image = plan.images[k]
-        data, valid = read_tile(run.datasets.get(image.path), image, window, plan.nodata)
-        if plan.vector_mask is not None:
-            valid &= plan.vector_mask.keep(image.name, window_transform(window, image.transform),
-                                           valid.shape[1:])
+        data, valid = read_masked(run, plan, plan.images[k], window)
         return Moments.of_tile(data[:1], valid[:1])
 
     pooled = Moments(1)
@@ -289,6 +328,346 @@ def _reference_for(reference, local_map):
                     np.where(np.isnan(local_map.values), np.nan, region))
 
 
+def _block_grid(run, plan, blocks_rule, loaded, override_bounds_canvas_coords):
+    """The canvas and its block grid: from the loaded maps, else from the override or the
+    union of the images, and the block rule."""
+    images = plan.images
+    if loaded.grid is not None:
+        canvas, rows, cols = loaded.grid
+        if (override_bounds_canvas_coords is not None
+                and not same_bounds(tuple(override_bounds_canvas_coords), canvas)):
+            raise RadioMatchError(
+                f"override_bounds_canvas_coords {tuple(override_bounds_canvas_coords)} "
+                f"differs from the extent of the loaded block maps {canvas}.")
+    else:
+        if override_bounds_canvas_coords is not None:
+            canvas = tuple(override_bounds_canvas_coords)
+        else:
+            boxes = np.array([image.bounds for image in images])
+            canvas = (boxes[:, 0].min(), boxes[:, 1].min(), boxes[:, 2].max(), boxes[:, 3].max())
+        rows = cols = None
+    canvas = check_canvas(canvas, "The canvas")
+    for image in images:
+        left, bottom, right, top = image.bounds
+        if left < canvas[0] or bottom < canvas[1] or right > canvas[2] or top > canvas[3]:
+            run.warn(f"Image {image.name!r} extends beyond the canvas; its pixels outside it "
+                     "are left out of the block means and use the nearest edge blocks.")
+    if rows is None:
+        if blocks_rule == "coefficient_of_variation":
+            plan.block_size = None
+            rows, cols = _variation_grid(run, plan)
+        elif isinstance(blocks_rule, tuple):
+            rows, cols = blocks_rule
+        else:
+            rows, cols = grid_shape_for_count(blocks_rule, len(images),
+                                              canvas[2] - canvas[0], canvas[3] - canvas[1])
+    grid = BlockGrid(*canvas, rows, cols)
+    if loaded.grid is None:
+        check_grid_size(grid, images, images[0].count, available_memory())
+    plan.block_size = (grid.block_width, grid.block_height)
+    run.debug(f"Block grid: {rows} rows x {cols} columns over {canvas}.")
+    return grid
+
+
+@dataclass
+class _LocalModel:
+    """What a local model hands to the run: the tile correction for the apply pass, the block
+    maps it saves ((path, full values, tags) each), its details, and the warnings to give once
+    the outputs are written (they depend on counts made while applying)."""
+    correct_tile: object
+    maps_to_save: object
+    details: dict
+    after_apply: object = None
+
+
+def _block_means_model(run, plan, grid, loaded, options):
+    """The reference's model: block means, their reference map, gamma or linear correction."""
+    images, names = plan.images, [image.name for image in plan.images]
+    bands = images[0].count
+    matches = _match_local_maps(loaded.local, names)
+    matched_images = {names.index(image) for image in matches.values()}
+    to_map = [k for k in range(len(images)) if k not in matched_images]
+    maps, minima = _measure(run, plan, grid, set(to_map), options["threshold"])
+    for block_map in maps.values():
+        block_map.values = _as_stored(block_map.values, plan.calculation_dtype)
+    saved_maps = {}
+    for map_name, full in loaded.local.items():
+        key = matches.get(map_name, map_name)
+        block_map = BlockMap.from_full(full)
+        saved_maps[key] = block_map
+        if map_name in matches:
+            maps[names.index(key)] = block_map
+    for k in to_map:
+        saved_maps[names[k]] = maps[k]
+    used_maps, outliers = dict(saved_maps), {key: 0 for key in saved_maps}
+    if options["robust"]:
+        cleaned, outliers = reject_outlier_blocks(saved_maps, grid.cols)
+        used_maps = {key: replace(saved_maps[key], values=values)
+                     for key, values in cleaned.items()}
+        for k, name in enumerate(names):
+            maps[k] = used_maps[name]
+            if outliers[name]:
+                run.debug(f"Image {name!r}: {outliers[name]} block mean(s) disagree with the "
+                          "other images and are left out.")
+    if loaded.reference is not None:
+        reference = loaded.reference
+    else:
+        reference = _as_stored(_reference_map(grid, used_maps.values(), bands),
+                               plan.calculation_dtype)
+    for k, name in enumerate(names):
+        if not maps[k].has_values():
+            run.warn(f"Image {name!r} has no block with enough valid pixels; it gets no local "
+                     "correction.")
+    method, alpha = options["correction_method"], options["alpha"]
+    shift = 0.0
+    if method == "gamma":
+        lowest = [minima.min()] + [np.nanmin(m.values) for m in used_maps.values()
+                                   if m.has_values()]
+        if np.isfinite(reference).any():
+            lowest.append(np.nanmin(reference))
+        finite = [value for value in lowest if np.isfinite(value)]
+        shift = gamma_shift(min(finite), GAMMA_EPSILON) if finite else 0.0
+        if shift:
+            run.debug(f"Gamma shift: {shift} (values are shifted to stay above 1).")
+    references = {k: _reference_for(reference, maps[k]) for k in range(len(images))}
+    calculation = np.dtype(plan.calculation_dtype)
+    unchanged_counts = np.zeros(len(images), dtype=np.int64)
+    guarded_counts = np.zeros(len(images), dtype=np.int64)
+    counts_lock = threading.Lock()
+
+    def correct_tile(k, window, values, valid):
+        xs, ys = pixel_centres(images[k], window)
+        row_positions, col_positions = grid.row_positions(ys), grid.column_positions(xs)
+        reference_mean = normalised_bilinear(references[k], row_positions, col_positions)
+        local_mean = normalised_bilinear(maps[k], row_positions, col_positions)
+        reference_mean = reference_mean.astype(calculation)
+        local_mean = local_mean.astype(calculation)
+        if method == "gamma":
+            corrected, unchanged, guarded = gamma_correction(
+                values, reference_mean, local_mean, calculation.type(alpha),
+                calculation.type(shift))
+        else:
+            corrected, unchanged, guarded = linear_correction(
+                values, reference_mean, local_mean, calculation.type(alpha))
+        with counts_lock:
+            unchanged_counts[k] += np.count_nonzero(unchanged & valid)
+            guarded_counts[k] += np.count_nonzero(guarded & valid)
+        return corrected
+
+    def maps_to_save(reference_path, template):
+        tags = {MODEL_TAG: "block_means"}
+        return ([(reference_path, reference, tags)]
+                + [(template.replace("$", key), block_map.full(grid), tags)
+                   for key, block_map in saved_maps.items()])
+
+    def after_apply():
+        for k, path in enumerate(plan.output_paths):
+            if unchanged_counts[k] and alpha > 0:   # with alpha 0 no pixel is corrected
+                run.warn(f"{unchanged_counts[k]} valid pixel value(s) of {path!r} had no "
+                         "reference or local block mean nearby and were left unchanged.")
+        return {"unchanged_pixels": dict(zip(plan.output_paths, unchanged_counts.tolist())),
+                "guarded_pixels": dict(zip(plan.output_paths, guarded_counts.tolist()))}
+
+    details = {
+        "reference_map": reference,
+        "local_maps": {names[k]: {"row_off": maps[k].row_off, "col_off": maps[k].col_off,
+                                  "values": maps[k].values} for k in range(len(images))},
+        "correction_maps": {names[k]: {
+            "row_off": maps[k].row_off, "col_off": maps[k].col_off,
+            "values": block_corrections(references[k].values, maps[k].values, alpha, shift,
+                                        method)} for k in range(len(images))},
+        "correction_kind": "gamma" if method == "gamma" else "gain",
+        "outlier_blocks": {name: outliers[name] for name in names},
+        "shift": shift,
+    }
+    return _LocalModel(correct_tile, maps_to_save, details, after_apply)
+
+
+def _compare_overlaps(run, plan, grid):
+    """Per pair of overlapping images, the sums over the pixels both cover validly, per block:
+    one streaming pass over the first image's overlap tiles, reading the partner's pixels."""
+    bands = plan.images[0].count
+    pairs = plan_pairs(plan.images)
+    accumulators = []
+    for pair in pairs:
+        rows, cols = pixel_centres(plan.images[pair.first], pair.window)
+        touched = grid.tile_blocks(rows, cols)
+        if touched is None:
+            accumulators.append(None)
+            continue
+        row_lo, col_lo, shape, _, _ = touched
+        accumulators.append(PairBlocks(pair.first, pair.second, row_lo, col_lo, bands, *shape))
+    tasks = [(p, window) for p, pair in enumerate(pairs) if accumulators[p] is not None
+             for window in run.image_tiles(plan, plan.images[pair.first], pair.window)]
+
+    def compare_tile(task):
+        p, window = task
+        run.progress.check_cancelled()
+        image = plan.images[pairs[p].first]
+        data, valid = read_masked(run, plan, image, window)
+        sub, first, second, both = partner_values(run, plan, image, window, data, valid,
+                                                  pairs[p])
+        return block_sums(grid, *pixel_centres(image, sub), first, second, both)
+
+    def take(task, sums):
+        if sums is not None:
+            accumulators[task[0]].add(*sums)
+
+    run.progress.start_stage("comparisons", "Comparing the overlaps block by block", len(tasks))
+    run.run_tasks(compare_tile, tasks, plan.workers, take)
+    return [accumulator for accumulator in accumulators if accumulator is not None]
+
+
+def _loaded_surfaces(run, loaded, names, images, bands):
+    """Surfaces of the loaded local maps, by image index (maps matching no input: warned)."""
+    fixed = {}
+    for map_name, image in _match_local_maps(loaded.local, names).items():
+        stored = json.loads(loaded.tags[map_name][SURFACE_TAG])
+        k = names.index(image)
+        surface = Surface(stored["kind"], int(stored["order"]), tuple(stored["bounds"]),
+                          np.asarray(stored["coefficients"], dtype=float).reshape(bands, -1))
+        if not same_bounds(surface.bounds, tuple(images[k].bounds)):
+            run.warn(f"The surface loaded for {image!r} was fitted to an image covering "
+                     f"{surface.bounds}; this one covers {tuple(images[k].bounds)}. It is "
+                     "applied in the map coordinates it was fitted in.")
+        fixed[k] = surface
+    for map_name in sorted(set(loaded.local) - set(_match_local_maps(loaded.local, names))):
+        run.warn(f"The loaded surface {map_name!r} matches no input image; it is not used.")
+    if loaded.reference is not None:
+        run.debug("The surface model has no reference map; the loaded one is not used.")
+    return fixed
+
+
+def _seams(comparisons, surfaces, kind):
+    """Per pair of images and band the difference of their means over their common pixels
+    before and after (from the block comparisons, the fields at each block's centroid), and
+    mosaic-wide, weighted by pixel pairs, for pairs and for blocks."""
+    pairs, block = {}, {"before": [], "after": []}
+    for band, compared in enumerate(comparisons):
+        after_first, after_second = compared.mean_first.copy(), compared.mean_second.copy()
+        for k in np.unique(np.concatenate([compared.first, compared.second])).astype(int):
+            for side, images, means in (("first", compared.first, after_first),
+                                        ("second", compared.second, after_second)):
+                at = images == k
+                field = surfaces[k].at(compared.x[at], compared.y[at])[band]
+                means[at] = means[at] * np.exp(field) if kind == "multiplicative" else means[at] + field
+        before = compared.mean_first - compared.mean_second
+        after = after_first - after_second
+        weight = compared.count
+        total = max(weight.sum(), 1.0)
+        block["before"].append(float(np.sum(np.abs(before) * weight) / total))
+        block["after"].append(float(np.sum(np.abs(after) * weight) / total))
+        for key in set(zip(compared.first.tolist(), compared.second.tolist())):
+            at = (compared.first == key[0]) & (compared.second == key[1])
+            entry = pairs.setdefault(key, {})
+            entry[band] = (float(np.sum(before[at] * weight[at]) / weight[at].sum()),
+                           float(np.sum(after[at] * weight[at]) / weight[at].sum()),
+                           float(weight[at].sum()))
+    return pairs, block
+
+
+def _surface_model(run, plan, grid, loaded, options):
+    """Smooth correction surfaces fitted to the block comparisons of the overlaps."""
+    images, names = plan.images, [image.name for image in plan.images]
+    bands = images[0].count
+    fixed = _loaded_surfaces(run, loaded, names, images, bands)
+    blocks = _compare_overlaps(run, plan, grid) if len(fixed) < len(images) else []
+    run.progress.start_stage("fit", "Fitting the correction surfaces", bands)
+    x_size, y_size = images[0].pixel_size
+    min_count = max(1.0, options["threshold"] * grid.block_width * grid.block_height
+                    / (x_size * y_size))
+    comparisons = [Comparisons.of_band(blocks, band, min_count) for band in range(bands)]
+    kinds = {surface.kind for surface in fixed.values()}
+    if len(kinds) > 1:
+        raise RadioMatchError("The loaded surfaces mix multiplicative and additive fields.")
+    kind = kinds.pop() if kinds else surface_kind(comparisons)
+    bounds = np.array([image.bounds for image in images], dtype=float)
+    surfaces = {k: fixed.get(k, Surface.identity(kind, SURFACE_ORDER, image.bounds, bands))
+                for k, image in enumerate(images)}
+    left_out = np.zeros(len(images), dtype=np.int64)
+    converged = True
+    for band, compared in enumerate(comparisons):
+        fit = fit_band(bounds, compared, kind, SURFACE_ORDER, options["robust"],
+                       {k: surface.coefficients[band] for k, surface in fixed.items()})
+        converged &= fit.converged
+        for k in range(len(images)):
+            if k not in fixed:
+                surfaces[k].coefficients[band] = fit.coefficients[k]
+        np.add.at(left_out, compared.first[~fit.kept], 1)
+        np.add.at(left_out, compared.second[~fit.kept], 1)
+        run.progress.advance()
+        run.progress.report()
+    if not converged:
+        run.warn("The least-squares fit of the surfaces stopped before full convergence; "
+                 "results may be slightly inexact.")
+    compared_images = set()
+    for compared in comparisons:
+        compared_images.update(compared.first.tolist() + compared.second.tolist())
+    for k, name in enumerate(names):
+        if k not in fixed and k not in compared_images and len(images) > 1:
+            run.warn(f"Image {name!r} shares no block with enough common pixels with another "
+                     "image; it gets no local correction.")
+    alpha = options["alpha"]
+    calculation = np.dtype(plan.calculation_dtype)
+
+    def correct_tile(k, window, values, valid):
+        if surfaces[k].is_identity() or alpha == 0:
+            return values
+        return surfaces[k].apply(values, *pixel_centres(images[k], window),
+                                 calculation.type(alpha))
+
+    corrections = {}
+    for k, image in enumerate(images):
+        subgrid = _image_subgrid(grid, image)
+        row0, row1, col0, col1 = subgrid if subgrid is not None else (0, 0, 0, 0)
+        xs = grid.x0 + (np.arange(col0, col1) + 0.5) * grid.block_width
+        ys = grid.y1 - (np.arange(row0, row1) + 0.5) * grid.block_height
+        points_x, points_y = np.meshgrid(xs, ys)
+        values = surfaces[k].correction(points_x.ravel(), points_y.ravel())
+        corrections[k] = BlockMap(row0, col0, values.T.reshape(row1 - row0, col1 - col0, bands))
+
+    def maps_to_save(reference_path, template):
+        mean = _reference_map(grid, corrections.values(), bands)
+        saved = [(reference_path, mean, {MODEL_TAG: "surface"})]
+        for k, name in enumerate(names):
+            surface = surfaces[k]
+            tags = {MODEL_TAG: "surface", SURFACE_TAG: json.dumps({
+                "kind": surface.kind, "order": surface.order, "bounds": list(surface.bounds),
+                "coefficients": surface.coefficients.tolist()})}
+            saved.append((template.replace("$", name), corrections[k].full(grid), tags))
+        return saved
+
+    pair_seams, block_seam = _seams(comparisons, surfaces, kind)
+    details = {
+        "surfaces": {name: {"kind": kind, "order": SURFACE_ORDER,
+                            "bounds": list(surfaces[k].bounds),
+                            "coefficients": surfaces[k].coefficients.tolist()}
+                     for k, name in enumerate(names)},
+        "correction_maps": {names[k]: {"row_off": m.row_off, "col_off": m.col_off,
+                                       "values": m.values} for k, m in corrections.items()},
+        "correction_kind": "gain" if kind == "multiplicative" else "offset",
+        "left_out_blocks": dict(zip(names, left_out.tolist())),
+        "seams": [[names[i], names[j]] + [[entry.get(b, (np.nan,) * 3)[q] for b in range(bands)]
+                                          for q in range(3)]
+                  for (i, j), entry in sorted(pair_seams.items())],
+        "seam": {"before": _pair_level(pair_seams, bands, 0), "after": _pair_level(
+            pair_seams, bands, 1)},
+        "block_seam": block_seam,
+    }
+    return _LocalModel(correct_tile, maps_to_save, details)
+
+
+def _pair_level(pair_seams, bands, which):
+    """Mosaic-wide mean absolute pair seam per band, weighted by pixel pairs."""
+    result = []
+    for band in range(bands):
+        values = [(abs(entry[band][which]), entry[band][2]) for entry in pair_seams.values()
+                  if band in entry]
+        total = sum(weight for _, weight in values)
+        result.append(sum(v * w for v, w in values) / total if total else 0.0)
+    return result
+
+
 def local_block_adjustment(input_images, output_images, *, calculation_dtype="auto",
                            output_dtype=None, vector_mask=None, debug_logs=False,
                            custom_nodata_value=None, image_parallel_workers=None,
@@ -296,29 +675,34 @@ def local_block_adjustment(input_images, output_images, *, calculation_dtype="au
                            number_of_blocks=100, alpha=1.0, correction_method="gamma",
                            save_block_maps=None, load_block_maps=None,
                            override_bounds_canvas_coords=None, block_valid_pixel_threshold=0.001,
-                           block_statistics="robust", progress_callback=None):
-    """Balance images locally, block by block, towards the mean of all images.
+                           block_statistics="robust", local_model="surface",
+                           progress_callback=None):
+    """Balance images locally, with a correction that varies smoothly across each image.
 
-    Parameters are spectralmatch's (names, types and defaults); see docs/DESIGN.md for where this
-    engine differs. ``details`` of the result hold ``grid`` (rows, cols), ``canvas``, ``shift``,
-    per-output counts ``unchanged_pixels`` and ``guarded_pixels``, ``footprints`` ({name: bounds}),
-    ``reference_map`` (float64 array rows x cols x bands, NaN = no value) and ``local_maps``
-    ({name: {"row_off", "col_off", "values"}}: each image's map over the sub-grid of blocks it
-    touches, so memory does not grow with the square of the number of images), and
-    ``outlier_blocks`` ({name: count}).
+    Parameters are spectralmatch's (names, types and defaults), plus ``block_statistics`` and
+    ``local_model``; see docs/DESIGN.md for where this engine differs. ``details`` of the result
+    hold ``local_model``, ``grid`` (rows, cols), ``canvas``, ``footprints`` ({name: bounds}),
+    ``correction_maps`` ({name: {"row_off", "col_off", "values"}}: the correction each block of
+    the image's sub-grid applies, rows x cols x bands) and ``correction_kind`` ("gamma": gamma
+    exponents, "gain": factors, "offset": added values). The surface model adds ``surfaces``
+    ({name: {"kind", "order", "bounds", "coefficients"}}), ``left_out_blocks`` ({name: count}),
+    ``seams`` ([name_i, name_j, [mean difference before, per band], [after], [pixel pairs]]),
+    ``seam`` and ``block_seam`` ({"before": [...], "after": [...]}: mosaic-wide mean absolute
+    difference per band, over pairs and over blocks). The block-means model adds ``shift``,
+    ``reference_map`` (rows x cols x bands, NaN = no value), ``local_maps`` (as
+    ``correction_maps``, the block means), ``outlier_blocks`` ({name: count}) and per-output
+    counts ``unchanged_pixels`` and ``guarded_pixels``.
 
-    ``block_statistics="robust"`` (the default, not in the reference) leaves a block mean that
-    disagrees with the other images' means of that block (a cloud, a shadow) out of both the
-    reference and that image's correction; ``"all_blocks"`` uses every block mean, as the
-    reference does. Saved block maps always hold every block mean.
+    ``block_statistics="robust"`` (the default, not in the reference) leaves out a block whose
+    comparison disagrees with the others (a cloud, a shadow): in the surface model a block
+    comparison that disagrees with the fit of all the others, in the block-means model a block
+    mean that disagrees with the other images' means of that block. ``"all_blocks"`` uses them
+    all, as the reference does. Saved block maps always hold every block mean.
     """
-    if block_statistics not in ("robust", "all_blocks"):
-        raise RadioMatchError(
-            f"block_statistics must be \"robust\" or \"all_blocks\", not {block_statistics!r}.")
     _check_options(alpha, correction_method, block_valid_pixel_threshold, save_block_maps,
-                   load_block_maps, override_bounds_canvas_coords)
+                   load_block_maps, override_bounds_canvas_coords, block_statistics, local_model)
     blocks_rule = parse_number_of_blocks(number_of_blocks)
-    with Run(progress_callback, STAGES, debug_logs) as run:
+    with Run(progress_callback, STAGES[local_model], debug_logs) as run:
         plan = plan_run(run, input_images, output_images, "_Local",
                         calculation_dtype=calculation_dtype, output_dtype=output_dtype,
                         vector_mask=vector_mask, custom_nodata_value=custom_nodata_value,
@@ -326,138 +710,30 @@ def local_block_adjustment(input_images, output_images, *, calculation_dtype="au
                         window_parallel_workers=window_parallel_workers,
                         window_size=window_size, window_words=("block",),
                         side_files=lambda images: _block_map_paths(save_block_maps, images))
-        images = plan.images
-        bands = images[0].count
-        names = [image.name for image in images]
-
-        loaded_reference, loaded_locals, loaded_grid = _load_maps(load_block_maps, images)
-        if loaded_grid is not None:
-            canvas, rows, cols = loaded_grid
-            if (override_bounds_canvas_coords is not None
-                    and not same_bounds(tuple(override_bounds_canvas_coords), canvas)):
-                raise RadioMatchError(
-                    f"override_bounds_canvas_coords {tuple(override_bounds_canvas_coords)} "
-                    f"differs from the extent of the loaded block maps {canvas}.")
-        else:
-            if override_bounds_canvas_coords is not None:
-                canvas = tuple(override_bounds_canvas_coords)
-            else:
-                boxes = np.array([image.bounds for image in images])
-                canvas = (boxes[:, 0].min(), boxes[:, 1].min(), boxes[:, 2].max(), boxes[:, 3].max())
-            rows = cols = None
-        canvas = check_canvas(canvas, "The canvas")
-        for image in images:
-            left, bottom, right, top = image.bounds
-            if left < canvas[0] or bottom < canvas[1] or right > canvas[2] or top > canvas[3]:
-                run.warn(f"Image {image.name!r} extends beyond the canvas; its pixels outside it "
-                         "are left out of the block means and use the nearest edge blocks.")
-        if rows is None:
-            if blocks_rule == "coefficient_of_variation":
-                plan.block_size = None
-                rows, cols = _variation_grid(run, plan)
-            elif isinstance(blocks_rule, tuple):
-                rows, cols = blocks_rule
-            else:
-                rows, cols = grid_shape_for_count(blocks_rule, len(images),
-                                                  canvas[2] - canvas[0], canvas[3] - canvas[1])
-        grid = BlockGrid(*canvas, rows, cols)
-        if loaded_grid is None:
-            check_grid_size(grid, images, bands, available_memory())
-        plan.block_size = (grid.block_width, grid.block_height)
-        run.debug(f"Block grid: {rows} rows x {cols} columns over {canvas}.")
-
-        matches = _match_local_maps(loaded_locals, names)
-        matched_images = {names.index(image) for image in matches.values()}
-        to_map = [k for k in range(len(images)) if k not in matched_images]
-        maps, minima = _measure(run, plan, grid, set(to_map), block_valid_pixel_threshold)
-        for block_map in maps.values():
-            block_map.values = _as_stored(block_map.values, plan.calculation_dtype)
-        saved_maps = {}
-        for map_name, full in loaded_locals.items():
-            key = matches.get(map_name, map_name)
-            block_map = BlockMap.from_full(full)
-            saved_maps[key] = block_map
-            if map_name in matches:
-                maps[names.index(key)] = block_map
-        for k in to_map:
-            saved_maps[names[k]] = maps[k]
-        used_maps, outliers = dict(saved_maps), {key: 0 for key in saved_maps}
-        if block_statistics == "robust":
-            cleaned, outliers = reject_outlier_blocks(saved_maps, grid.cols)
-            used_maps = {key: replace(saved_maps[key], values=values)
-                         for key, values in cleaned.items()}
-            for k, name in enumerate(names):
-                maps[k] = used_maps[name]
-                if outliers[name]:
-                    run.debug(f"Image {name!r}: {outliers[name]} block mean(s) disagree with the "
-                              "other images and are left out.")
-        if loaded_reference is not None:
-            reference = loaded_reference
-        else:
-            reference = _as_stored(_reference_map(grid, used_maps.values(), bands),
-                                   plan.calculation_dtype)
-        for k, name in enumerate(names):
-            if not maps[k].has_values():
-                run.warn(f"Image {name!r} has no block with enough valid pixels; it gets no local "
-                         "correction.")
-
-        shift = 0.0
-        if correction_method == "gamma":
-            lowest = [minima.min()] + [np.nanmin(m.values) for m in used_maps.values()
-                                       if m.has_values()]
-            if np.isfinite(reference).any():
-                lowest.append(np.nanmin(reference))
-            finite = [value for value in lowest if np.isfinite(value)]
-            shift = gamma_shift(min(finite), GAMMA_EPSILON) if finite else 0.0
-            if shift:
-                run.debug(f"Gamma shift: {shift} (values are shifted to stay above 1).")
-        references = {k: _reference_for(reference, maps[k]) for k in range(len(images))}
-        calculation = np.dtype(plan.calculation_dtype)
-        unchanged_counts = np.zeros(len(images), dtype=np.int64)
-        guarded_counts = np.zeros(len(images), dtype=np.int64)
-        counts_lock = threading.Lock()
-
-        def correct_tile(k, window, values, valid):
-            xs, ys = pixel_centres(images[k], window)
-            row_positions, col_positions = grid.row_positions(ys), grid.column_positions(xs)
-            reference_mean = normalised_bilinear(references[k], row_positions, col_positions)
-            local_mean = normalised_bilinear(maps[k], row_positions, col_positions)
-            reference_mean = reference_mean.astype(calculation)
-            local_mean = local_mean.astype(calculation)
-            if correction_method == "gamma":
-                corrected, unchanged, guarded = gamma_correction(
-                    values, reference_mean, local_mean, calculation.type(alpha),
-                    calculation.type(shift))
-            else:
-                corrected, unchanged, guarded = linear_correction(
-                    values, reference_mean, local_mean, calculation.type(alpha))
-            with counts_lock:
-                unchanged_counts[k] += np.count_nonzero(unchanged & valid)
-                guarded_counts[k] += np.count_nonzero(guarded & valid)
-            return corrected
-
-        result = run.apply_pass(plan, correct_tile, "Applying the local corrections", save_as_cog)
+        if local_model == "surface" and correction_method != "gamma":
+            run.warn("correction_method applies to the block-means local model only; the "
+                     "surface model's correction is multiplicative (or additive).")
+        loaded = _load_maps(load_block_maps, plan.images, local_model)
+        grid = _block_grid(run, plan, blocks_rule, loaded, override_bounds_canvas_coords)
+        build = _surface_model if local_model == "surface" else _block_means_model
+        model = build(run, plan, grid, loaded, {
+            "alpha": alpha, "correction_method": correction_method,
+            "threshold": block_valid_pixel_threshold, "robust": block_statistics == "robust"})
+        result = run.apply_pass(plan, model.correct_tile, "Applying the local corrections",
+                                save_as_cog)
         if save_block_maps is not None:
-            reference_path, template = (os.fspath(p) for p in save_block_maps)
-            run.write_side_file(reference_path, lambda path: write_block_map(
-                path, reference, grid, images[0].crs, plan.calculation_dtype))
-            for key, block_map in saved_maps.items():
-                run.write_side_file(template.replace("$", key), lambda path: write_block_map(
-                    path, block_map.full(grid), grid, images[0].crs, plan.calculation_dtype))
+            for path, values, tags in model.maps_to_save(*(os.fspath(p) for p in save_block_maps)):
+                run.write_side_file(path, lambda temporary, values=values, tags=tags:
+                                    write_block_map(temporary, values, grid, plan.images[0].crs,
+                                                    plan.calculation_dtype, tags))
         run.publish()
-        for k, path in enumerate(plan.output_paths):
-            if unchanged_counts[k] and alpha > 0:   # with alpha 0 no pixel is corrected
-                run.warn(f"{unchanged_counts[k]} valid pixel value(s) of {path!r} had no reference "
-                         "or local block mean nearby and were left unchanged.")
+        if model.after_apply is not None:
+            result.details.update(model.after_apply())
+        result.details.update(model.details)
         result.details.update({
-            "reference_map": reference,
-            "local_maps": {names[k]: {"row_off": maps[k].row_off, "col_off": maps[k].col_off,
-                                      "values": maps[k].values} for k in range(len(images))},
-            "footprints": {image.name: list(image.bounds) for image in images},
-            "outlier_blocks": {name: outliers[name] for name in names},
-            "grid": (rows, cols), "canvas": canvas, "shift": shift,
-            "unchanged_pixels": dict(zip(plan.output_paths, unchanged_counts.tolist())),
-            "guarded_pixels": dict(zip(plan.output_paths, guarded_counts.tolist())),
+            "local_model": local_model,
+            "footprints": {image.name: list(image.bounds) for image in plan.images},
+            "grid": (grid.rows, grid.cols), "canvas": (grid.x0, grid.y0, grid.x1, grid.y1),
         })
         run.progress.finish()
         return result

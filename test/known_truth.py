@@ -392,15 +392,19 @@ def rotated(folder, rows=3, cols=3, overlap=0.4, seed=4):
                       dtype="uint16", nodata=UINT16_NODATA, footprints=footprints)
 
 
-def float_reflectance(folder, rows=3, cols=3, overlap=0.3, seed=5, nodata=FLOAT_NODATA):
+def float_reflectance(folder, rows=3, cols=3, overlap=0.3, seed=5, nodata=FLOAT_NODATA,
+                      illuminated=False):
     """The grid as float32 reflectance-like values (scene DN x 0.002 - 0.05, negatives
-    included) with nodata -9999 (or ``nodata=float("nan")``)."""
+    included) with nodata -9999 (or ``nodata=float("nan")``); ``illuminated``: each tile
+    also under its own illumination field, as in :func:`illumination`."""
     dn, _, _, _ = scene()
+    rng = np.random.default_rng(seed)
     windows = grid_windows(rows, cols, overlap)
-    gains, offsets = random_gains_offsets(np.random.default_rng(seed), len(windows), 3,
-                                          REFLECTANCE_SCALE)
-    return build_case("float_reflectance", folder, dn * REFLECTANCE_SCALE + REFLECTANCE_OFFSET,
-                      windows, gains, offsets, dtype="float32", nodata=nodata)
+    gains, offsets = random_gains_offsets(rng, len(windows), 3, REFLECTANCE_SCALE)
+    fields = [random_illumination(rng, w[2:]) for w in windows] if illuminated else None
+    return build_case("illuminated_reflectance" if illuminated else "float_reflectance", folder,
+                      dn * REFLECTANCE_SCALE + REFLECTANCE_OFFSET, windows, gains, offsets,
+                      dtype="float32", nodata=nodata, illumination=fields)
 
 
 def eight_band_scene(seed):
@@ -421,17 +425,30 @@ def eight_band_scene(seed):
     return np.stack(bands)
 
 
-def eight_bands(folder, rows=3, cols=3, overlap=0.3, seed=6):
+def eight_bands(folder, rows=3, cols=3, overlap=0.3, seed=6, illuminated=False):
     """The grid with eight uint16 bands (see :func:`eight_band_scene`) and a cloud in one
-    overlap, as in :func:`cloud`."""
+    overlap, as in :func:`cloud`; ``illuminated``: each tile also under its own illumination
+    field, as in :func:`illumination`."""
     truth_scene = uint16_truth(eight_band_scene(seed))
     rng = np.random.default_rng(seed)
     windows = grid_windows(rows, cols, overlap)
     gains, offsets = random_gains_offsets(rng, len(windows), 8, DN_SCALE)
     opacity = cloud_in_overlap(windows, *middle_pair(rows, cols), rng)
-    return build_case("eight_bands", folder, truth_scene, windows, gains, offsets,
-                      dtype="uint16", nodata=UINT16_NODATA, cloud=opacity,
-                      cloud_level=_saturated_level(truth_scene))
+    fields = [random_illumination(rng, w[2:]) for w in windows] if illuminated else None
+    return build_case("illuminated_eight_bands" if illuminated else "eight_bands", folder,
+                      truth_scene, windows, gains, offsets, dtype="uint16",
+                      nodata=UINT16_NODATA, cloud=opacity,
+                      cloud_level=_saturated_level(truth_scene), illumination=fields)
+
+
+def illuminated_reflectance(folder, **options):
+    """:func:`float_reflectance` with an illumination field per tile."""
+    return float_reflectance(folder, illuminated=True, **options)
+
+
+def illuminated_eight_bands(folder, **options):
+    """:func:`eight_bands` (with its cloud) with an illumination field per tile."""
+    return eight_bands(folder, illuminated=True, **options)
 
 
 # Two regions of the scene 90 rows apart, each cut into a pair of overlapping tiles.
@@ -453,7 +470,8 @@ def disconnected(folder, overlap=0.3, seed=7):
 
 
 CASES = {generator.__name__: generator for generator in (
-    gain_offset_grid, cloud, illumination, rotated, float_reflectance, eight_bands, disconnected)}
+    gain_offset_grid, cloud, illumination, rotated, float_reflectance, eight_bands, disconnected,
+    illuminated_reflectance, illuminated_eight_bands)}
 
 
 # --- scores --------------------------------------------------------------------------------

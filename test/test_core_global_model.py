@@ -9,7 +9,8 @@ import scipy.linalg
 
 from core_helpers import assert_worked_example, reference_model
 from core.footprints import connected_groups
-from core.global_model import OverlapStats, overlap_precision, overlap_seams, solve_model
+from core.global_model import OverlapStats, overlap_seams, solve_model
+from core.statistics import overlap_precision
 
 
 def exact_model(links, gains, offsets, sizes=None, seed=0):

@@ -4,7 +4,9 @@ and test_core_corrections.py.
 
 Every end-to-end test writes real GeoTIFFs with rasterio into ``tmp_path`` and runs
 ``core.local_block_adjustment`` on them. The engine is imported as ``core`` (the repository root
-is on ``sys.path`` through pytest.ini).
+is on ``sys.path`` through pytest.ini). Most of these tests pin the reference's block-means
+model, so ``run`` asks for ``local_model="block_means"`` unless a test says otherwise; the
+surface model (the default) is tested at the end of this file and in test_core_surfaces.py.
 """
 import math
 import os
@@ -93,6 +95,7 @@ def misaligned(tmp_path):
 
 
 def run(inputs, out, **options):
+    options.setdefault("local_model", "block_means")
     return local_block_adjustment(list(inputs), str(out), **options)
 
 

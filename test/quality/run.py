@@ -91,8 +91,10 @@ CONFIGURATIONS = (
     Configuration("GR reference", global_regression,
                   {"anchoring": "per_image", "overlap_statistics": "all_pixels"}),
     Configuration("GR then LBA", local_block_adjustment, inputs_from="GR"),
+    Configuration("GR then LBA block means", local_block_adjustment,
+                  {"local_model": "block_means"}, inputs_from="GR"),
     Configuration("GR then LBA reference", local_block_adjustment,
-                  {"block_statistics": "all_blocks", "local_model": "reference"},
+                  {"block_statistics": "all_blocks", "local_model": "block_means"},
                   inputs_from="GR reference"),
     Configuration("exact global", exact_global),
 )
@@ -179,7 +181,8 @@ def run_case(name, configurations, workdir):
     case = generator(os.path.join(folder, "inputs"))
     case_record = {
         "parameters": {key: parameter.default for key, parameter
-                       in inspect.signature(generator).parameters.items() if key != "folder"},
+                       in inspect.signature(generator).parameters.items()
+                       if key != "folder" and parameter.default is not parameter.empty},
         "tiles": len(case.paths), "bands": case.bands, "dtype": case.dtype,
         "nodata": None if np.isnan(case.nodata) else case.nodata,
         "distortion_rmse": known_truth.distortion_rmse(case).tolist(),
