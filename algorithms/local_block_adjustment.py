@@ -40,6 +40,8 @@ BLOCK_RULE_COUNT, BLOCK_RULE_ROWS_COLS, BLOCK_RULE_CV = range(3)
 CORRECTION_METHODS = ("gamma", "linear")
 BLOCK_STATISTICS = "BLOCK_STATISTICS"
 BLOCK_STATISTICS_MODES = ("robust", "all_blocks")
+LOCAL_MODEL = "LOCAL_MODEL"
+LOCAL_MODELS = ("surface", "block_means")
 REFERENCE_MAP_NAME = "reference_block_map.tif"
 LOCAL_MAP_TEMPLATE = "$_block_map.tif"
 
@@ -70,6 +72,10 @@ class LocalBlockAdjustment(RadioMatchAlgorithm):
     def initAlgorithm(self, config=None):  # noqa: N802
         self.addInputParameter()
         self.addParameter(QgsProcessingParameterEnum(
+            LOCAL_MODEL, self.tr("Local model"),
+            [self.tr("Smooth surfaces fitted to the overlaps (leaves seamless images unchanged)"),
+             self.tr("Block means against their average (as spectralmatch)")], defaultValue=0))
+        self.addParameter(QgsProcessingParameterEnum(
             BLOCK_RULE, self.tr("Block grid"),
             [self.tr("Number of blocks per image (NUMBER_OF_BLOCKS)"),
              self.tr("Rows and columns (BLOCK_ROWS x BLOCK_COLS)"),
@@ -92,7 +98,7 @@ class LocalBlockAdjustment(RadioMatchAlgorithm):
             defaultValue=0))
         self.addParameter(QgsProcessingParameterEnum(
             BLOCK_STATISTICS, self.tr("Block statistics"),
-            [self.tr("Robust: leave out block means that disagree (clouds, shadows)"),
+            [self.tr("Robust: leave out blocks that disagree (clouds, shadows)"),
              self.tr("All blocks (as spectralmatch)")], defaultValue=0))
         self.addMaskParameters()
         self.addCommonOptions()
@@ -126,11 +132,13 @@ class LocalBlockAdjustment(RadioMatchAlgorithm):
             "<p>Local block adjustment removes the local radiometric differences that remain "
             "between overlapping rasters, typically after <i>Global regression</i> (chain "
             "Global regression's corrected rasters into this algorithm's input). The union of "
-            "the images is divided into a grid of blocks; each image gets a map of its block "
-            "means (the <i>local</i> map) and the <i>reference</i> map is their average. Both "
-            "maps are interpolated bilinearly to every pixel and each pixel is corrected toward "
-            "the reference (gamma or linear). Blocks are coarser than overlaps, so adjacent "
-            "images sharing a block are corrected even where they do not overlap.</p>"
+            "the images is divided into a grid of blocks. By default each image gets a smooth "
+            "correction surface, fitted so that overlapping images agree block by block over "
+            "the pixels they both cover; images that already agree are left unchanged. The "
+            "<i>block means</i> model (spectralmatch's) instead pulls each image's block means "
+            "toward their average over all images (gamma or linear), interpolated bilinearly to "
+            "every pixel; its blocks are coarser than overlaps, so adjacent images sharing a "
+            "block are corrected even where they do not overlap.</p>"
             "<p>Lists in qgis_process are given by repeating the parameter; enums take their "
             "index.</p>")
 
@@ -154,19 +162,32 @@ class LocalBlockAdjustment(RadioMatchAlgorithm):
                 "images blocks."),
             BLOCK_ROWS: self.tr("Number of block rows (block grid rule 1)."),
             BLOCK_COLS: self.tr("Number of block columns (block grid rule 1)."),
+            LOCAL_MODEL: self.tr(
+                "<i>Smooth surfaces</i> (default): per image and band a smooth correction field "
+                "(a low-order polynomial across the image that multiplies the values, or adds to "
+                "them for data centred on 0) fitted jointly so that overlapping images agree, "
+                "block by block, over the pixels both cover. It assumes the images differ by "
+                "slowly varying effects (illumination, vignetting, haze): images that already "
+                "agree are left unchanged, and partly covered blocks, nodata collars or a "
+                "brighter part of the scene never pass for a difference. <i>Block means</i>: "
+                "each image's block means are pulled toward their average over all images "
+                "(gamma or linear), exactly as spectralmatch. It assumes every image sees the "
+                "same ground in a block, so images that agreed are bent toward each other where "
+                "they cover different parts of a block."),
             ALPHA: self.tr(
-                "Blend between no correction (0) and the full correction toward the reference "
-                "block means (1)."),
+                "Blend between no correction (0) and the full correction (1)."),
             CORRECTION_METHOD: self.tr(
-                "<i>gamma</i>: a power law that brings the local mean to the reference mean "
-                "(the method of Yu et al. 2017; robust for reflectance and negative values). "
-                "<i>linear</i>: scales each pixel by reference mean / local mean."),
+                "Block means model only. <i>gamma</i>: a power law that brings the local mean to "
+                "the reference mean (the method of Yu et al. 2017; robust for reflectance and "
+                "negative values). <i>linear</i>: scales each pixel by reference mean / local "
+                "mean."),
             BLOCK_STATISTICS: self.tr(
-                "<i>Robust</i> (default): a block mean that disagrees with the other images' "
-                "means of the same block (a cloud, a shadow, a change) is left out of the "
-                "reference and of that image's correction, which there follows the neighbouring "
-                "blocks; with two images both means of such a block are left out. <i>All "
-                "blocks</i>: every block mean counts, exactly as spectralmatch."),
+                "<i>Robust</i> (default): a block that disagrees with the others (a cloud, a "
+                "shadow, a change) is left out: with smooth surfaces a block comparison that "
+                "disagrees with the fit of all the others; with block means a block mean that "
+                "disagrees with the other images' means of the same block, which is left out of "
+                "the reference and of that image's correction (with two images both means). "
+                "<i>All blocks</i>: every block counts, exactly as spectralmatch."),
             BLOCK_VALID_PIXEL_THRESHOLD: self.tr(
                 "A block gets a mean only if at least this fraction of its pixels is valid "
                 "(0 to 1, default 0.001)."),
@@ -209,6 +230,7 @@ class LocalBlockAdjustment(RadioMatchAlgorithm):
                 parameters, BLOCK_VALID_PIXEL_THRESHOLD, context),
             block_statistics=enum_value(self, parameters, BLOCK_STATISTICS, context,
                                         BLOCK_STATISTICS_MODES),
+            local_model=enum_value(self, parameters, LOCAL_MODEL, context, LOCAL_MODELS),
         )
 
     def files_written(self, arguments, inputs):

@@ -895,259 +895,279 @@
 <context>
     <name>LocalBlockAdjustment</name>
     <message>
-        <location filename="../algorithms/local_block_adjustment.py" line="58"/>
+        <location filename="../algorithms/local_block_adjustment.py" line="60"/>
         <source>Local block adjustment</source>
         <translation>Ajustement local par blocs</translation>
     </message>
     <message>
-        <location filename="../algorithms/local_block_adjustment.py" line="61"/>
+        <location filename="../algorithms/local_block_adjustment.py" line="63"/>
         <source>Removes local radiometric differences between overlapping rasters with block-mean maps.</source>
         <translation>Supprime les différences radiométriques locales entre des rasters qui se recouvrent à l'aide de cartes de moyennes par blocs.</translation>
     </message>
     <message>
-        <location filename="../algorithms/local_block_adjustment.py" line="66"/>
+        <location filename="../algorithms/local_block_adjustment.py" line="68"/>
         <source>radiometric,normalization,normalisation,relative,color,colour,balancing,mosaic,block,local,gamma,seamline,dodging</source>
         <translation>radiométrique,normalisation,relative,couleur,équilibrage,égalisation,mosaïque,bloc,local,gamma,ligne de raccord,radiometric,normalization,color,colour,balancing,mosaic,block,seamline,dodging</translation>
     </message>
     <message>
-        <location filename="../algorithms/local_block_adjustment.py" line="72"/>
+        <location filename="../algorithms/local_block_adjustment.py" line="78"/>
         <source>Block grid</source>
         <translation>Grille de blocs</translation>
     </message>
     <message>
-        <location filename="../algorithms/local_block_adjustment.py" line="72"/>
+        <location filename="../algorithms/local_block_adjustment.py" line="78"/>
         <source>Number of blocks per image (NUMBER_OF_BLOCKS)</source>
         <translation>Nombre de blocs par image (NUMBER_OF_BLOCKS)</translation>
     </message>
     <message>
-        <location filename="../algorithms/local_block_adjustment.py" line="72"/>
+        <location filename="../algorithms/local_block_adjustment.py" line="78"/>
         <source>Rows and columns (BLOCK_ROWS x BLOCK_COLS)</source>
         <translation>Lignes et colonnes (BLOCK_ROWS x BLOCK_COLS)</translation>
     </message>
     <message>
-        <location filename="../algorithms/local_block_adjustment.py" line="72"/>
+        <location filename="../algorithms/local_block_adjustment.py" line="78"/>
         <source>Coefficient of variation of the images</source>
         <translation>Coefficient de variation des images</translation>
     </message>
     <message>
-        <location filename="../algorithms/local_block_adjustment.py" line="77"/>
+        <location filename="../algorithms/local_block_adjustment.py" line="83"/>
         <source>Number of blocks per image</source>
         <translation>Nombre de blocs par image</translation>
     </message>
     <message>
-        <location filename="../algorithms/local_block_adjustment.py" line="80"/>
+        <location filename="../algorithms/local_block_adjustment.py" line="86"/>
         <source>Block rows</source>
         <translation>Lignes de blocs</translation>
     </message>
     <message>
-        <location filename="../algorithms/local_block_adjustment.py" line="83"/>
+        <location filename="../algorithms/local_block_adjustment.py" line="89"/>
         <source>Block columns</source>
         <translation>Colonnes de blocs</translation>
     </message>
     <message>
-        <location filename="../algorithms/local_block_adjustment.py" line="86"/>
+        <location filename="../algorithms/local_block_adjustment.py" line="92"/>
         <source>Alpha (strength of the correction)</source>
         <translation>Alpha (force de la correction)</translation>
     </message>
     <message>
-        <location filename="../algorithms/local_block_adjustment.py" line="243"/>
+        <location filename="../algorithms/local_block_adjustment.py" line="265"/>
         <source>Correction method</source>
         <translation>Méthode de correction</translation>
     </message>
     <message>
-        <location filename="../algorithms/local_block_adjustment.py" line="99"/>
+        <location filename="../algorithms/local_block_adjustment.py" line="105"/>
         <source>Minimum fraction of valid pixels per block</source>
         <translation>Fraction minimale de pixels valides par bloc</translation>
     </message>
     <message>
-        <location filename="../algorithms/local_block_adjustment.py" line="103"/>
+        <location filename="../algorithms/local_block_adjustment.py" line="109"/>
         <source>Block grid extent (empty: union of inputs)</source>
         <translation>Emprise de la grille de blocs (vide : union des entrées)</translation>
     </message>
     <message>
-        <location filename="../algorithms/local_block_adjustment.py" line="106"/>
+        <location filename="../algorithms/local_block_adjustment.py" line="112"/>
         <source>Load reference block map</source>
         <translation>Charger une carte de blocs de référence</translation>
     </message>
     <message>
-        <location filename="../algorithms/local_block_adjustment.py" line="106"/>
+        <location filename="../algorithms/local_block_adjustment.py" line="112"/>
         <source>GeoTIFF files (*.tif *.tiff *.TIF *.TIFF)</source>
         <translation>Fichiers GeoTIFF (*.tif *.tiff *.TIF *.TIFF)</translation>
     </message>
     <message>
-        <location filename="../algorithms/local_block_adjustment.py" line="110"/>
+        <location filename="../algorithms/local_block_adjustment.py" line="116"/>
         <source>Load local block maps</source>
         <translation>Charger des cartes de blocs locales</translation>
     </message>
     <message>
-        <location filename="../algorithms/local_block_adjustment.py" line="114"/>
+        <location filename="../algorithms/local_block_adjustment.py" line="120"/>
         <source>Block maps folder</source>
         <translation>Dossier des cartes de blocs</translation>
     </message>
     <message>
-        <location filename="../algorithms/local_block_adjustment.py" line="117"/>
+        <location filename="../algorithms/local_block_adjustment.py" line="123"/>
         <source>Open the saved block maps</source>
         <translation>Ouvrir les cartes de blocs enregistrées</translation>
     </message>
     <message>
-        <location filename="../algorithms/local_block_adjustment.py" line="120"/>
+        <location filename="../algorithms/local_block_adjustment.py" line="126"/>
         <source>Block maps</source>
         <translation>Cartes de blocs</translation>
     </message>
     <message>
-        <location filename="../algorithms/local_block_adjustment.py" line="125"/>
-        <source>&lt;p&gt;Local block adjustment removes the local radiometric differences that remain between overlapping rasters, typically after &lt;i&gt;Global regression&lt;/i&gt; (chain Global regression&apos;s corrected rasters into this algorithm&apos;s input). The union of the images is divided into a grid of blocks; each image gets a map of its block means (the &lt;i&gt;local&lt;/i&gt; map) and the &lt;i&gt;reference&lt;/i&gt; map is their average. Both maps are interpolated bilinearly to every pixel and each pixel is corrected toward the reference (gamma or linear). Blocks are coarser than overlaps, so adjacent images sharing a block are corrected even where they do not overlap.&lt;/p&gt;&lt;p&gt;Lists in qgis_process are given by repeating the parameter; enums take their index.&lt;/p&gt;</source>
-        <translation>&lt;p&gt;L'ajustement local par blocs supprime les différences radiométriques locales qui subsistent entre des rasters qui se recouvrent, typiquement après la &lt;i&gt;Régression globale&lt;/i&gt; (enchaînez les rasters corrigés de la régression globale sur l'entrée de cet algorithme). L'union des images est divisée en une grille de blocs ; chaque image reçoit une carte de ses moyennes par bloc (la carte &lt;i&gt;locale&lt;/i&gt;) et la carte de &lt;i&gt;référence&lt;/i&gt; est leur moyenne. Les deux cartes sont interpolées bilinéairement en chaque pixel et chaque pixel est corrigé vers la référence (gamma ou linéaire). Les blocs sont plus grossiers que les recouvrements, si bien que des images voisines partageant un bloc sont corrigées même là où elles ne se recouvrent pas.&lt;/p&gt;&lt;p&gt;Dans qgis_process, les listes se donnent en répétant le paramètre ; les énumérations prennent leur indice.&lt;/p&gt;</translation>
-    </message>
-    <message>
-        <location filename="../algorithms/local_block_adjustment.py" line="144"/>
+        <location filename="../algorithms/local_block_adjustment.py" line="152"/>
         <source>How the block grid is chosen: a target number of blocks per image (NUMBER_OF_BLOCKS, spread over the whole extent in proportion to its shape), an explicit grid of BLOCK_ROWS by BLOCK_COLS, or a square grid sized from the coefficient of variation of the images&apos; first band (10 x 10 at CV = 0.36, finer for more varied images). Ignored when block maps are loaded.</source>
         <translation>Façon de choisir la grille de blocs : un nombre cible de blocs par image (NUMBER_OF_BLOCKS, répartis sur toute l'emprise selon sa forme), une grille explicite de BLOCK_ROWS par BLOCK_COLS, ou une grille carrée dimensionnée d'après le coefficient de variation de la première bande des images (10 x 10 pour CV = 0,36, plus fine pour des images plus variées). Ignoré quand des cartes de blocs sont chargées.</translation>
     </message>
     <message>
-        <location filename="../algorithms/local_block_adjustment.py" line="144"/>
+        <location filename="../algorithms/local_block_adjustment.py" line="152"/>
         <source>Target number of blocks per input image (block grid rule 0). The grid covers the union of all images, so it has at most this number times the number of images blocks.</source>
         <translation>Nombre cible de blocs par image en entrée (règle de grille 0). La grille couvre l'union de toutes les images, elle a donc au plus ce nombre multiplié par le nombre d'images de blocs.</translation>
     </message>
     <message>
-        <location filename="../algorithms/local_block_adjustment.py" line="144"/>
+        <location filename="../algorithms/local_block_adjustment.py" line="152"/>
         <source>Number of block rows (block grid rule 1).</source>
         <translation>Nombre de lignes de blocs (règle de grille 1).</translation>
     </message>
     <message>
-        <location filename="../algorithms/local_block_adjustment.py" line="144"/>
+        <location filename="../algorithms/local_block_adjustment.py" line="152"/>
         <source>Number of block columns (block grid rule 1).</source>
         <translation>Nombre de colonnes de blocs (règle de grille 1).</translation>
     </message>
     <message>
-        <location filename="../algorithms/local_block_adjustment.py" line="144"/>
-        <source>Blend between no correction (0) and the full correction toward the reference block means (1).</source>
-        <translation>Mélange entre aucune correction (0) et la correction complète vers les moyennes de blocs de référence (1).</translation>
-    </message>
-    <message>
-        <location filename="../algorithms/local_block_adjustment.py" line="144"/>
-        <source>&lt;i&gt;gamma&lt;/i&gt;: a power law that brings the local mean to the reference mean (the method of Yu et al. 2017; robust for reflectance and negative values). &lt;i&gt;linear&lt;/i&gt;: scales each pixel by reference mean / local mean.</source>
-        <translation>&lt;i&gt;gamma&lt;/i&gt; : une loi de puissance qui amène la moyenne locale à la moyenne de référence (la méthode de Yu et al. 2017 ; robuste pour la réflectance et les valeurs négatives). &lt;i&gt;linear&lt;/i&gt; : multiplie chaque pixel par moyenne de référence / moyenne locale.</translation>
-    </message>
-    <message>
-        <location filename="../algorithms/local_block_adjustment.py" line="144"/>
+        <location filename="../algorithms/local_block_adjustment.py" line="152"/>
         <source>A block gets a mean only if at least this fraction of its pixels is valid (0 to 1, default 0.001).</source>
         <translation>Un bloc ne reçoit une moyenne que si au moins cette fraction de ses pixels est valide (de 0 à 1, 0,001 par défaut).</translation>
     </message>
     <message>
-        <location filename="../algorithms/local_block_adjustment.py" line="144"/>
+        <location filename="../algorithms/local_block_adjustment.py" line="152"/>
         <source>Optional extent of the block grid (xmin, xmax, ymin, ymax), in the rasters&apos; CRS unless a CRS is given. Empty: the union of the inputs. When block maps are loaded it must match their extent.</source>
         <translation>Emprise facultative de la grille de blocs (xmin, xmax, ymin, ymax), dans le SCR des rasters sauf si un SCR est indiqué. Vide : l'union des entrées. Quand des cartes de blocs sont chargées, elle doit correspondre à leur emprise.</translation>
     </message>
     <message>
-        <location filename="../algorithms/local_block_adjustment.py" line="144"/>
+        <location filename="../algorithms/local_block_adjustment.py" line="152"/>
         <source>Optional reference block map saved by an earlier run (&lt;code&gt;reference_block_map.tif&lt;/code&gt;); the grid then comes from the file.</source>
         <translation>Carte de blocs de référence facultative enregistrée par une exécution précédente (&lt;code&gt;reference_block_map.tif&lt;/code&gt;) ; la grille vient alors du fichier.</translation>
     </message>
     <message>
-        <location filename="../algorithms/local_block_adjustment.py" line="144"/>
+        <location filename="../algorithms/local_block_adjustment.py" line="152"/>
         <source>Optional local block maps saved by an earlier run (&lt;code&gt;&amp;lt;name&amp;gt;_block_map.tif&lt;/code&gt;); a map is used for the input whose name matches. Inputs without a map get one computed on the loaded grid.</source>
         <translation>Cartes de blocs locales facultatives enregistrées par une exécution précédente (&lt;code&gt;&amp;lt;nom&amp;gt;_block_map.tif&lt;/code&gt;) ; une carte est utilisée pour l'entrée dont le nom correspond. Les entrées sans carte en reçoivent une calculée sur la grille chargée.</translation>
     </message>
     <message>
-        <location filename="../algorithms/local_block_adjustment.py" line="144"/>
+        <location filename="../algorithms/local_block_adjustment.py" line="152"/>
         <source>Optional folder receiving the block maps as GeoTIFFs (one pixel per block, NaN where a block has no value): &lt;code&gt;reference_block_map.tif&lt;/code&gt; and &lt;code&gt;&amp;lt;name&amp;gt;_block_map.tif&lt;/code&gt; per image.</source>
         <translation>Dossier facultatif recevant les cartes de blocs en GeoTIFF (un pixel par bloc, NaN là où un bloc n'a pas de valeur) : &lt;code&gt;reference_block_map.tif&lt;/code&gt; et &lt;code&gt;&amp;lt;nom&amp;gt;_block_map.tif&lt;/code&gt; par image.</translation>
     </message>
     <message>
-        <location filename="../algorithms/local_block_adjustment.py" line="144"/>
+        <location filename="../algorithms/local_block_adjustment.py" line="152"/>
         <source>Also add the saved block maps to the project when the algorithm finishes.</source>
         <translation>Ajouter aussi les cartes de blocs enregistrées au projet à la fin de l'algorithme.</translation>
     </message>
     <message>
-        <location filename="../algorithms/local_block_adjustment.py" line="144"/>
+        <location filename="../algorithms/local_block_adjustment.py" line="152"/>
         <source>The saved block maps (reference first).</source>
         <translation>Les cartes de blocs enregistrées (la référence en premier).</translation>
     </message>
     <message>
-        <location filename="../algorithms/local_block_adjustment.py" line="275"/>
+        <location filename="../algorithms/local_block_adjustment.py" line="297"/>
         <source>The block maps folder &apos;{}&apos; ({}) must not contain &apos;$&apos; (it marks the image name in the map file names).</source>
         <translation>Le dossier des cartes de blocs '{}' ({}) ne doit pas contenir '$' (il marque le nom de l'image dans les noms des fichiers de cartes).</translation>
     </message>
     <message>
-        <location filename="../algorithms/local_block_adjustment.py" line="287"/>
+        <location filename="../algorithms/local_block_adjustment.py" line="309"/>
         <source>Block map not found: {}</source>
         <translation>Carte de blocs introuvable : {}</translation>
     </message>
     <message>
-        <location filename="../algorithms/local_block_adjustment.py" line="218"/>
+        <location filename="../algorithms/local_block_adjustment.py" line="240"/>
         <source>Local block adjustment of {} image(s) into {}</source>
         <translation>Ajustement local par blocs de {} image(s) dans {}</translation>
     </message>
     <message>
-        <location filename="../algorithms/local_block_adjustment.py" line="234"/>
+        <location filename="../algorithms/local_block_adjustment.py" line="256"/>
         <source>{} rows x {} columns</source>
         <translation>{} lignes x {} colonnes</translation>
     </message>
     <message>
-        <location filename="../algorithms/local_block_adjustment.py" line="236"/>
+        <location filename="../algorithms/local_block_adjustment.py" line="258"/>
         <source>from the coefficient of variation</source>
         <translation>d'après le coefficient de variation</translation>
     </message>
     <message>
-        <location filename="../algorithms/local_block_adjustment.py" line="238"/>
+        <location filename="../algorithms/local_block_adjustment.py" line="260"/>
         <source>{} blocks per image</source>
         <translation>{} blocs par image</translation>
     </message>
     <message>
-        <location filename="../algorithms/local_block_adjustment.py" line="240"/>
+        <location filename="../algorithms/local_block_adjustment.py" line="262"/>
         <source>Output folder</source>
         <translation>Dossier de sortie</translation>
     </message>
     <message>
-        <location filename="../algorithms/local_block_adjustment.py" line="241"/>
+        <location filename="../algorithms/local_block_adjustment.py" line="263"/>
         <source>Block grid rule</source>
         <translation>Règle de la grille de blocs</translation>
     </message>
     <message>
-        <location filename="../algorithms/local_block_adjustment.py" line="241"/>
+        <location filename="../algorithms/local_block_adjustment.py" line="263"/>
         <source>loaded block maps</source>
         <translation>cartes de blocs chargées</translation>
     </message>
     <message>
-        <location filename="../algorithms/local_block_adjustment.py" line="244"/>
+        <location filename="../algorithms/local_block_adjustment.py" line="266"/>
         <source>Alpha</source>
         <translation>Alpha</translation>
     </message>
     <message>
-        <location filename="../algorithms/local_block_adjustment.py" line="245"/>
+        <location filename="../algorithms/local_block_adjustment.py" line="267"/>
         <source>Polygon mask</source>
         <translation>Masque de polygones</translation>
     </message>
     <message>
-        <location filename="../algorithms/local_block_adjustment.py" line="245"/>
+        <location filename="../algorithms/local_block_adjustment.py" line="267"/>
         <source>yes</source>
         <translation>oui</translation>
     </message>
     <message>
-        <location filename="../algorithms/local_block_adjustment.py" line="245"/>
+        <location filename="../algorithms/local_block_adjustment.py" line="267"/>
         <source>no</source>
         <translation>non</translation>
     </message>
     <message>
-        <location filename="../algorithms/local_block_adjustment.py" line="93"/>
+        <location filename="../algorithms/local_block_adjustment.py" line="99"/>
         <source>Block statistics</source>
         <translation>Statistiques des blocs</translation>
     </message>
     <message>
-        <location filename="../algorithms/local_block_adjustment.py" line="93"/>
-        <source>Robust: leave out block means that disagree (clouds, shadows)</source>
-        <translation>Robustes : écarter les moyennes de blocs discordantes (nuages, ombres)</translation>
-    </message>
-    <message>
-        <location filename="../algorithms/local_block_adjustment.py" line="93"/>
+        <location filename="../algorithms/local_block_adjustment.py" line="99"/>
         <source>All blocks (as spectralmatch)</source>
         <translation>Tous les blocs (comme spectralmatch)</translation>
     </message>
     <message>
-        <location filename="../algorithms/local_block_adjustment.py" line="144"/>
-        <source>&lt;i&gt;Robust&lt;/i&gt; (default): a block mean that disagrees with the other images&apos; means of the same block (a cloud, a shadow, a change) is left out of the reference and of that image&apos;s correction, which there follows the neighbouring blocks; with two images both means of such a block are left out. &lt;i&gt;All blocks&lt;/i&gt;: every block mean counts, exactly as spectralmatch.</source>
-        <translation>&lt;i&gt;Robustes&lt;/i&gt; (par défaut) : une moyenne de bloc en désaccord avec les moyennes des autres images pour le même bloc (un nuage, une ombre, un changement) est écartée de la référence et de la correction de cette image, qui y suit alors les blocs voisins ; avec deux images, les deux moyennes d'un tel bloc sont écartées. &lt;i&gt;Tous les blocs&lt;/i&gt; : chaque moyenne de bloc compte, exactement comme dans spectralmatch.</translation>
+        <location filename="../algorithms/local_block_adjustment.py" line="74"/>
+        <source>Local model</source>
+        <translation>Modèle local</translation>
+    </message>
+    <message>
+        <location filename="../algorithms/local_block_adjustment.py" line="74"/>
+        <source>Smooth surfaces fitted to the overlaps (leaves seamless images unchanged)</source>
+        <translation>Surfaces lisses ajustées aux recouvrements (laisse inchangées les images déjà raccordées)</translation>
+    </message>
+    <message>
+        <location filename="../algorithms/local_block_adjustment.py" line="74"/>
+        <source>Block means against their average (as spectralmatch)</source>
+        <translation>Moyennes des blocs ramenées à leur moyenne (comme spectralmatch)</translation>
+    </message>
+    <message>
+        <location filename="../algorithms/local_block_adjustment.py" line="99"/>
+        <source>Robust: leave out blocks that disagree (clouds, shadows)</source>
+        <translation>Robustes : écarter les blocs en désaccord (nuages, ombres)</translation>
+    </message>
+    <message>
+        <location filename="../algorithms/local_block_adjustment.py" line="131"/>
+        <source>&lt;p&gt;Local block adjustment removes the local radiometric differences that remain between overlapping rasters, typically after &lt;i&gt;Global regression&lt;/i&gt; (chain Global regression&apos;s corrected rasters into this algorithm&apos;s input). The union of the images is divided into a grid of blocks. By default each image gets a smooth correction surface, fitted so that overlapping images agree block by block over the pixels they both cover; images that already agree are left unchanged. The &lt;i&gt;block means&lt;/i&gt; model (spectralmatch&apos;s) instead pulls each image&apos;s block means toward their average over all images (gamma or linear), interpolated bilinearly to every pixel; its blocks are coarser than overlaps, so adjacent images sharing a block are corrected even where they do not overlap.&lt;/p&gt;&lt;p&gt;Lists in qgis_process are given by repeating the parameter; enums take their index.&lt;/p&gt;</source>
+        <translation>&lt;p&gt;L&apos;ajustement local par blocs supprime les différences radiométriques locales qui subsistent entre des rasters qui se recouvrent, typiquement après la &lt;i&gt;Régression globale&lt;/i&gt; (enchaînez les rasters corrigés de la régression globale sur l&apos;entrée de cet algorithme). L&apos;union des images est divisée en une grille de blocs. Par défaut, chaque image reçoit une surface de correction lisse, ajustée pour que les images qui se recouvrent concordent bloc par bloc sur les pixels qu&apos;elles couvrent toutes deux ; les images qui concordent déjà restent inchangées. Le modèle des &lt;i&gt;moyennes des blocs&lt;/i&gt; (celui de spectralmatch) ramène au contraire les moyennes par bloc de chaque image vers leur moyenne sur toutes les images (gamma ou linéaire), interpolée bilinéairement en chaque pixel ; ses blocs sont plus grossiers que les recouvrements, si bien que des images voisines partageant un bloc sont corrigées même là où elles ne se recouvrent pas.&lt;/p&gt;&lt;p&gt;Dans qgis_process, les listes se donnent en répétant le paramètre ; les énumérations prennent leur indice.&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <location filename="../algorithms/local_block_adjustment.py" line="152"/>
+        <source>&lt;i&gt;Smooth surfaces&lt;/i&gt; (default): per image and band a smooth correction field (a low-order polynomial across the image that multiplies the values, or adds to them for data centred on 0) fitted jointly so that overlapping images agree, block by block, over the pixels both cover. It assumes the images differ by slowly varying effects (illumination, vignetting, haze): images that already agree are left unchanged, and partly covered blocks, nodata collars or a brighter part of the scene never pass for a difference. &lt;i&gt;Block means&lt;/i&gt;: each image&apos;s block means are pulled toward their average over all images (gamma or linear), exactly as spectralmatch. It assumes every image sees the same ground in a block, so images that agreed are bent toward each other where they cover different parts of a block.</source>
+        <translation>&lt;i&gt;Surfaces lisses&lt;/i&gt; (par défaut) : par image et par bande, un champ de correction lisse (un polynôme de faible degré sur l&apos;image, qui multiplie les valeurs, ou s&apos;y ajoute pour des données centrées sur 0) ajusté conjointement pour que les images qui se recouvrent concordent, bloc par bloc, sur les pixels qu&apos;elles couvrent toutes deux. Il suppose que les images diffèrent par des effets qui varient lentement (éclairement, vignettage, brume) : les images qui concordent déjà restent inchangées, et des blocs couverts en partie, des bordures sans données ou une partie plus claire de la scène ne passent jamais pour une différence. &lt;i&gt;Moyennes des blocs&lt;/i&gt; : les moyennes par bloc de chaque image sont ramenées vers leur moyenne sur toutes les images (gamma ou linéaire), exactement comme dans spectralmatch. Il suppose que chaque image voit le même sol dans un bloc, si bien que des images qui concordaient sont rapprochées l&apos;une de l&apos;autre là où elles couvrent des parties différentes d&apos;un bloc.</translation>
+    </message>
+    <message>
+        <location filename="../algorithms/local_block_adjustment.py" line="152"/>
+        <source>Blend between no correction (0) and the full correction (1).</source>
+        <translation>Dosage entre aucune correction (0) et la correction complète (1).</translation>
+    </message>
+    <message>
+        <location filename="../algorithms/local_block_adjustment.py" line="152"/>
+        <source>Block means model only. &lt;i&gt;gamma&lt;/i&gt;: a power law that brings the local mean to the reference mean (the method of Yu et al. 2017; robust for reflectance and negative values). &lt;i&gt;linear&lt;/i&gt;: scales each pixel by reference mean / local mean.</source>
+        <translation>Modèle des moyennes des blocs seulement. &lt;i&gt;gamma&lt;/i&gt; : une loi de puissance qui amène la moyenne locale à la moyenne de référence (la méthode de Yu et al. 2017 ; robuste pour la réflectance et les valeurs négatives). &lt;i&gt;linear&lt;/i&gt; : multiplie chaque pixel par moyenne de référence / moyenne locale.</translation>
+    </message>
+    <message>
+        <location filename="../algorithms/local_block_adjustment.py" line="152"/>
+        <source>&lt;i&gt;Robust&lt;/i&gt; (default): a block that disagrees with the others (a cloud, a shadow, a change) is left out: with smooth surfaces a block comparison that disagrees with the fit of all the others; with block means a block mean that disagrees with the other images&apos; means of the same block, which is left out of the reference and of that image&apos;s correction (with two images both means). &lt;i&gt;All blocks&lt;/i&gt;: every block counts, exactly as spectralmatch.</source>
+        <translation>&lt;i&gt;Robustes&lt;/i&gt; (par défaut) : un bloc en désaccord avec les autres (un nuage, une ombre, un changement) est écarté : avec les surfaces lisses, une comparaison de bloc en désaccord avec l&apos;ajustement de toutes les autres ; avec les moyennes des blocs, une moyenne de bloc en désaccord avec les moyennes des autres images pour le même bloc, écartée de la référence et de la correction de cette image (avec deux images, les deux moyennes). &lt;i&gt;Tous les blocs&lt;/i&gt; : chaque bloc compte, exactement comme dans spectralmatch.</translation>
     </message>
 </context>
 <context>

@@ -43,7 +43,8 @@ def test_local_block_adjustment_options_are_the_engines(radiomatch_plugin):
     from radiomatch.algorithms import local_block_adjustment as lba
 
     for option, values in (("block_statistics", lba.BLOCK_STATISTICS_MODES),
-                           ("correction_method", lba.CORRECTION_METHODS)):
+                           ("correction_method", lba.CORRECTION_METHODS),
+                           ("local_model", lba.LOCAL_MODELS)):
         assert all(accepted(core.local_block_adjustment, option, value) for value in values)
         assert not accepted(core.local_block_adjustment, option, values[0] + "_")
     assert accepted(core.local_block_adjustment, "number_of_blocks",

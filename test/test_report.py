@@ -336,7 +336,7 @@ def test_local_report_accepts_whole_and_partial_maps(radiomatch_provider, rm, tm
 
     tiles = rm.write_tiles(tmp_path / "in")
     result, outputs = engine_result("local_block_adjustment", tiles, tmp_path / "out",
-                                    number_of_blocks=(3, 3))
+                                    number_of_blocks=(3, 3), local_model="block_means")
     names = ["tile0", "tile1", "tile2"]
     first = page.local_block_adjustment_html(result, names, outputs, [])
     assert_self_contained(first)
