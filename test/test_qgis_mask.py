@@ -211,7 +211,8 @@ def test_include_mode_and_local_block_adjustment(radiomatch_provider, project_la
 
     results = processing.run("radiomatch:localblockadjustment", {
         "INPUT": cloudy_tiles, "OUTPUT_FOLDER": str(tmp_path / "local"),
-        "VECTOR_MASK": layer.id(), "MASK_MODE": 0, "SAVE_BLOCK_MAPS": str(tmp_path / "maps")})
+        "VECTOR_MASK": layer.id(), "MASK_MODE": 0, "SAVE_BLOCK_MAPS": str(tmp_path / "maps"),
+        "LOCAL_MODEL": 1})     # the block-means model saves the block means
     import rasterio
 
     with rasterio.open(str(tmp_path / "maps" / "tile1_block_map.tif")) as src:
