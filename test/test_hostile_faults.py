@@ -339,6 +339,8 @@ def test_cancel_half_way(runner, alg_id, tmp_path, guard, qgis_processing):
                                    save_adjustments=statistics)
             guard.watch(tmp_path / "statistics")
             parameters.update(LOAD_ADJUSTMENTS=statistics, WINDOW_SIZE=3)
+        else:
+            parameters.update(WINDOW_SIZE=4)    # the smooth surfaces apply quickly
         proc = runner.call.popen(*cli_arguments(alg_id, parameters, json_output=False),
                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         assert wait_for_temporary_file(str(out), proc), "the run ended before writing"
