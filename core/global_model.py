@@ -152,7 +152,8 @@ def _set_constraints(count, mean_links, std_links, included, mean, std):
                            mean_groups.max() + 1 + std_rows])
     _, rows = np.unique(rows, return_inverse=True)      # number the rows without gaps
     cols = np.concatenate([2 * in_mean, 2 * in_mean + 1, 2 * in_std])
-    values = np.concatenate([mean[in_mean], np.ones(in_mean.size), np.where(flat, 1.0, std[in_std])])
+    values = np.concatenate([mean[in_mean], np.ones(in_mean.size),
+                             np.where(flat, 1.0, std[in_std])])
     return csr_matrix((values, (rows, cols)), shape=(rows.max() + 1, 2 * count))
 
 

@@ -8,15 +8,14 @@ from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
-from rasterio.windows import Window
 
 from .adjustments import (build_document, load_adjustments_file, read_sidecar, sidecar_path,
                           write_json)
 from .errors import RadioMatchError
-from .footprints import connected_groups, nearest_indices
+from .footprints import connected_groups
 from .global_model import ANCHORINGS, OverlapStats, overlap_seams, scale_warnings, solve_model
-from .overlaps import PairPlan, partner_values, plan_pairs, read_masked
-from .robust import fit_line, lattice_step
+from .overlaps import Lattice, partner_values, plan_pairs, read_masked
+from .robust import fit_line, resolution
 from .run import Run, plan_run
 from .statistics import Moments
 
@@ -50,55 +49,6 @@ def _model_images(specify_model_images, input_names, model_names, run):
     return included
 
 
-@dataclass
-class _Lattice:
-    """The sampling lattice of an overlap: a grid of pixels of the first image anchored at the
-    overlap window (so it does not depend on the tiles) and, row by row and column by column,
-    the second image's pixels nearest to them. Each image takes its side of the sample in its
-    own pass, so the sample needs no extra read."""
-    pair: PairPlan
-    first_rows: np.ndarray
-    first_cols: np.ndarray
-    second_rows: np.ndarray
-    second_cols: np.ndarray
-
-    @classmethod
-    def of(cls, images, pair):
-        window, step = pair.window, lattice_step(pair.window)
-        second_rows, second_cols = nearest_indices(images[pair.first], images[pair.second],
-                                                   window)
-        first_rows = np.arange(int(window.row_off), int(window.row_off + window.height), step)
-        first_cols = np.arange(int(window.col_off), int(window.col_off + window.width), step)
-        return cls(pair, first_rows, first_cols, second_rows[::step], second_cols[::step])
-
-    def side(self, k):
-        """(rows, cols) of image k's pixels on the lattice."""
-        if k == self.pair.first:
-            return self.first_rows, self.first_cols
-        return self.second_rows, self.second_cols
-
-    def extent(self, k):
-        """The window of image k that holds its lattice pixels."""
-        rows, cols = self.side(k)
-        return Window(int(cols.min()), int(rows.min()), int(cols.max() - cols.min() + 1),
-                      int(rows.max() - rows.min() + 1))
-
-    def take(self, k, window, data, valid, width):
-        """Image k's part of the sample inside a tile: (keys, values, valid) with keys the
-        first image's pixel indices, so both sides can be matched; None if none lies there."""
-        rows, cols = self.side(k)
-        in_rows = (rows >= window.row_off) & (rows < window.row_off + window.height)
-        in_cols = (cols >= window.col_off) & (cols < window.col_off + window.width)
-        if not in_rows.any() or not in_cols.any():
-            return None
-        keys = (self.first_rows[in_rows][:, None] * width
-                + self.first_cols[in_cols][None, :]).ravel()
-        index = np.ix_(np.arange(data.shape[0]), rows[in_rows] - int(window.row_off),
-                       cols[in_cols] - int(window.col_off))
-        bands = data.shape[0]
-        return keys, data[index].reshape(bands, -1), valid[index].reshape(bands, -1)
-
-
 def _tile_statistics(run, plan, k, window, partners, lattices, measure_whole):
     """One tile of image k: its whole-image moments (if ``measure_whole``), and for each overlap
     either the moments of its pixel pairs, reading the partner (``partners``: overlaps where k
@@ -121,32 +71,15 @@ def _tile_statistics(run, plan, k, window, partners, lattices, measure_whole):
     return whole, pairs
 
 
-def _sorted_sample(parts):
-    keys = np.concatenate([part[0] for part in parts])
-    order = np.argsort(keys, kind="stable")
-    values = np.concatenate([part[1] for part in parts], axis=1)[:, order]
-    valid = np.concatenate([part[2] for part in parts], axis=1)[:, order]
-    return keys[order], values, valid
-
-
-def _fit_pair(first_parts, second_parts, dtype):
+def _fit_pair(lattice, first_parts, second_parts, dtype):
     """One robust line per band from the lattice samples of an overlap (None: too few). The
     data's resolution (1 for integers, a few float ulps otherwise) bounds the inlier band from
     below, so an exact relation does not reject its own rounding noise."""
-    first_keys, first, first_valid = _sorted_sample(first_parts)
-    second_keys, second, second_valid = _sorted_sample(second_parts)
-    if not np.array_equal(first_keys, second_keys):
-        raise AssertionError("the two sides of an overlap sample do not match")
-    first, second = first.astype(np.float64), second.astype(np.float64)
-    both = first_valid & second_valid
+    _, first, second, both = lattice.matched(first_parts, second_parts)
     fits = []
     for band in range(first.shape[0]):
         x, y = first[band][both[band]], second[band][both[band]]
-        if np.issubdtype(dtype, np.integer):
-            quantum = 1.0
-        else:
-            quantum = 8 * np.finfo(dtype).eps * (float(np.median(np.abs(y))) if y.size else 0.0)
-        fits.append(fit_line(x, y, quantum))
+        fits.append(fit_line(x, y, resolution(dtype, y)))
     return fits
 
 
@@ -172,7 +105,7 @@ def _measure(run, plan, pair_plans, images_to_measure, robust):
     partners, lattices = {}, {}
     if robust:
         for pair in pair_plans:
-            lattice = _Lattice.of(plan.images, pair)
+            lattice = Lattice.of(plan.images, pair)
             for k in (pair.first, pair.second):
                 lattices.setdefault(k, []).append(lattice)
     else:
@@ -182,9 +115,8 @@ def _measure(run, plan, pair_plans, images_to_measure, robust):
              for window in run.image_tiles(plan, plan.images[k])]
     for k in sorted(set(lattices) - set(images_to_measure)):
         # an image whose statistics were loaded still gives its side of new overlaps' samples
-        windows = {(w.col_off, w.row_off): w for lattice in lattices[k]
-                   for w in run.image_tiles(plan, plan.images[k], lattice.extent(k))}
-        tasks.extend((k, windows[corner]) for corner in sorted(windows, key=lambda c: c[::-1]))
+        tasks.extend((k, window) for window in run.tiles_touching(
+            plan, plan.images[k], [lattice.extent(k) for lattice in lattices[k]]))
     measured = set(images_to_measure)
     whole = {k: Moments(bands) for k in images_to_measure}
     overlaps = {(pair.first, pair.second): (Moments(bands), Moments(bands)) for pair in pair_plans}
@@ -213,7 +145,7 @@ def _measure(run, plan, pair_plans, images_to_measure, robust):
                     first_parts, second_parts = samples.pop((first, second))
                     dtype = np.dtype(plan.images[second].dtype)
                     fits[(first, second)] = (
-                        _fit_pair(first_parts, second_parts, dtype)
+                        _fit_pair(lattice, first_parts, second_parts, dtype)
                         if first_parts and second_parts else [None] * bands)
 
     run.progress.start_stage("statistics", "Computing image and overlap statistics", len(tasks))
@@ -345,8 +277,9 @@ def _warn_about_groups(run, model, groups, included, anchoring, inputs):
 def _solve(run, model, included, anchoring, mean_factor, std_factor, inputs):
     run.progress.start_stage("solve", "Solving the global model", 1)
     count, bands = len(model.names), len(model.whole[0][0])
-    whole_mean = np.array([model.whole[k][0] for k in range(count)], dtype=float).reshape(count, bands)
-    whole_std = np.array([model.whole[k][1] for k in range(count)], dtype=float).reshape(count, bands)
+    whole_mean = np.array([model.whole[k][0] for k in range(count)], dtype=float)
+    whole_std = np.array([model.whole[k][1] for k in range(count)], dtype=float)
+    whole_mean, whole_std = whole_mean.reshape(count, bands), whole_std.reshape(count, bands)
     solution = solve_model(included, whole_mean, whole_std, model.pairs, float(mean_factor),
                            float(std_factor), anchoring)
     if not solution.converged:

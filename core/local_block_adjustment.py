@@ -16,6 +16,7 @@ sums of every image) -> model -> apply (one streaming pass per image).
 import json
 import os
 import threading
+from collections import Counter
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -26,18 +27,19 @@ from .blocks import (BlockGrid, BlockMap, check_canvas, check_grid_size, grid_sh
                      read_block_map, same_bounds, write_block_map)
 from .corrections import block_corrections, gamma_correction, gamma_shift, linear_correction
 from .errors import RadioMatchError
-from .overlaps import partner_values, plan_pairs, read_masked
+from .overlaps import Lattice, partner_values, plan_pairs, read_masked
 from .parallel import available_memory
 from .rasters import image_name, pixel_centres, read_tile
-from .robust import reject_outlier_blocks
+from .robust import reject_outlier_blocks, resolution
 from .run import Run, plan_run
 from .statistics import Moments
-from .surfaces import (SURFACE_ORDER, Comparisons, PairBlocks, Surface, block_sums, fit_band,
-                       surface_kind)
+from .surfaces import (SURFACE_ORDER, BlockRelations, Comparisons, PairBlocks, Surface,
+                       block_sums, fit_band, positive_share, surface_kind)
 
 LOCAL_MODELS = ("surface", "block_means")
 STAGES = {
-    "surface": {"variation": 10, "comparisons": 35, "fit": 5, "apply": 45, "finish": 5},
+    "surface": {"variation": 10, "sampling": 15, "comparisons": 25, "fit": 5, "apply": 45,
+                "finish": 5},
     "block_means": {"variation": 10, "blocks": 40, "apply": 45, "finish": 5},
 }
 GAMMA_EPSILON = 1.0
@@ -483,21 +485,101 @@ def _block_means_model(run, plan, grid, loaded, options):
     return _LocalModel(correct_tile, maps_to_save, details, after_apply)
 
 
-def _compare_overlaps(run, plan, grid):
-    """Per pair of overlapping images, the sums over the pixels both cover validly, per block:
-    one streaming pass over the first image's overlap tiles, reading the partner's pixels."""
+def _pair_blocks(plan, grid):
+    """The overlapping pairs whose overlap has blocks on the canvas, and for each an empty
+    :class:`PairBlocks` over the blocks its overlap window touches."""
     bands = plan.images[0].count
-    pairs = plan_pairs(plan.images)
-    accumulators = []
-    for pair in pairs:
-        rows, cols = pixel_centres(plan.images[pair.first], pair.window)
-        touched = grid.tile_blocks(rows, cols)
-        if touched is None:
-            accumulators.append(None)
-            continue
-        row_lo, col_lo, shape, _, _ = touched
-        accumulators.append(PairBlocks(pair.first, pair.second, row_lo, col_lo, bands, *shape))
-    tasks = [(p, window) for p, pair in enumerate(pairs) if accumulators[p] is not None
+    pairs, accumulators = [], []
+    for pair in plan_pairs(plan.images):
+        touched = grid.tile_blocks(*pixel_centres(plan.images[pair.first], pair.window))
+        if touched is not None:
+            row_lo, col_lo, shape, _, _ = touched
+            pairs.append(pair)
+            accumulators.append(PairBlocks(pair.first, pair.second, row_lo, col_lo, bands,
+                                           *shape))
+    return pairs, accumulators
+
+
+def _sub_grid_index(grid, blocks, xs, ys):
+    """The block of each pixel centre (rows ``ys``, columns ``xs``) in the sub-grid of a
+    :class:`PairBlocks`, flattened; -1 off it."""
+    rows = grid.block_rows(ys) - blocks.row_off
+    cols = grid.block_columns(xs) - blocks.col_off
+    height, width = blocks.sums.shape[2:]
+    inside = ((rows >= 0) & (rows < height))[:, None] & ((cols >= 0) & (cols < width))[None, :]
+    return np.where(inside, rows[:, None] * width + cols[None, :], -1)
+
+
+def _sample_relations(run, plan, grid, pairs, accumulators):
+    """First pass of the robust comparisons: each image reads the tiles that hold its side of
+    its overlaps' lattice samples (no partner reads) and, as soon as both images of a pair are
+    through, the pair's :class:`BlockRelations` are made and its sample freed."""
+    images = plan.images
+    lattices = [Lattice.of(images, pair) for pair in pairs]
+    of_image = {}
+    for p, lattice in enumerate(lattices):
+        for k in (lattice.pair.first, lattice.pair.second):
+            of_image.setdefault(k, []).append(p)
+    tasks = [(k, window) for k in sorted(of_image) for window in run.tiles_touching(
+        plan, images[k], [lattices[p].extent(k) for p in of_image[k]])]
+    tiles_left = Counter(k for k, _ in tasks)
+    samples = {p: ([], []) for p in range(len(pairs))}
+    relations = {}
+
+    def sample_tile(task):
+        k, window = task
+        run.progress.check_cancelled()
+        data, valid = read_masked(run, plan, images[k], window)
+        return {p: lattices[p].take(k, window, data, valid, images[pairs[p].first].width)
+                for p in of_image[k]}
+
+    def take(task, parts):
+        k = task[0]
+        for p, part in parts.items():
+            if part is not None:
+                samples[p][0 if k == pairs[p].first else 1].append(part)
+        tiles_left[k] -= 1
+        if tiles_left[k]:
+            return
+        for p in of_image[k]:
+            if tiles_left[pairs[p].first] == 0 and tiles_left[pairs[p].second] == 0:
+                relations[p] = _relations(grid, plan, lattices[p], accumulators[p],
+                                          *samples.pop(p))
+
+    run.progress.start_stage("sampling", "Sampling the overlaps", len(tasks))
+    run.run_tasks(sample_tile, tasks, plan.workers, take)
+    return relations
+
+
+def _relations(grid, plan, lattice, blocks, first_parts, second_parts):
+    """A pair's :class:`BlockRelations` from both sides of its lattice sample."""
+    first_image = plan.images[lattice.pair.first]
+    count = blocks.sums.shape[2] * blocks.sums.shape[3]
+    bands = first_image.count
+    if not first_parts or not second_parts:
+        empty = np.full((bands, 0), np.nan)
+        return BlockRelations.of_sample(np.zeros(0, dtype=np.int64), empty, empty,
+                                        np.zeros((bands, 0), dtype=bool), count, np.zeros(bands))
+    keys, first, second, both = lattice.matched(first_parts, second_parts)
+    rows, cols = keys // first_image.width, keys % first_image.width
+    xs = first_image.transform.c + (cols + 0.5) * first_image.transform.a
+    ys = first_image.transform.f + (rows + 0.5) * first_image.transform.e
+    block_rows = grid.block_rows(ys) - blocks.row_off
+    block_cols = grid.block_columns(xs) - blocks.col_off
+    height, width = blocks.sums.shape[2:]
+    inside = (block_rows >= 0) & (block_rows < height) & (block_cols >= 0) & (block_cols < width)
+    index = np.where(inside, block_rows * width + block_cols, -1)
+    dtype = plan.images[lattice.pair.second].dtype
+    floor = [resolution(dtype, second[band][both[band]]) for band in range(bands)]
+    return BlockRelations.of_sample(index, first, second, both, count, floor)
+
+
+def _compare_overlaps(run, plan, grid, pairs, accumulators, relations=None, kind=None):
+    """Per pair of overlapping images, the sums over the pixels both cover validly, per block:
+    a streaming pass over the first image's overlap tiles, reading the partner's pixels. With
+    ``relations`` (robust statistics) only the pixel pairs that follow their block's relation
+    are summed."""
+    tasks = [(p, window) for p, pair in enumerate(pairs)
              for window in run.image_tiles(plan, plan.images[pair.first], pair.window)]
 
     def compare_tile(task):
@@ -507,7 +589,11 @@ def _compare_overlaps(run, plan, grid):
         data, valid = read_masked(run, plan, image, window)
         sub, first, second, both = partner_values(run, plan, image, window, data, valid,
                                                   pairs[p])
-        return block_sums(grid, *pixel_centres(image, sub), first, second, both)
+        xs, ys = pixel_centres(image, sub)
+        if relations is not None:
+            both = relations[p].inliers(kind, _sub_grid_index(grid, accumulators[p], xs, ys),
+                                        first, second, both)
+        return block_sums(grid, xs, ys, first, second, both)
 
     def take(task, sums):
         if sums is not None:
@@ -515,7 +601,6 @@ def _compare_overlaps(run, plan, grid):
 
     run.progress.start_stage("comparisons", "Comparing the overlaps block by block", len(tasks))
     run.run_tasks(compare_tile, tasks, plan.workers, take)
-    return [accumulator for accumulator in accumulators if accumulator is not None]
 
 
 def _loaded_surfaces(run, loaded, names, images, bands):
@@ -538,31 +623,39 @@ def _loaded_surfaces(run, loaded, names, images, bands):
     return fixed
 
 
-def _seams(comparisons, surfaces, kind):
+def _corrected_means(means, images, compared, surfaces, band, kind):
+    """Block means after each image's field at the comparisons' centroids."""
+    field = np.zeros(len(means))
+    for k in np.unique(images):
+        at = images == k
+        field[at] = surfaces[k].at(compared.x[at], compared.y[at])[band]
+    return means * np.exp(field) if kind == "multiplicative" else means + field
+
+
+def _seams(comparisons, surfaces, kind, kept):
     """Per pair of images and band the difference of their means over their common pixels
-    before and after (from the block comparisons, the fields at each block's centroid), and
-    mosaic-wide, weighted by pixel pairs, for pairs and for blocks."""
+    before and after (from the block comparisons the fit kept, the fields at each block's
+    centroid: a cloud's blocks are left out, as Global regression's robust statistics leave
+    out its pixels), and mosaic-wide, weighted by pixel pairs, for pairs and for blocks."""
     pairs, block = {}, {"before": [], "after": []}
     for band, compared in enumerate(comparisons):
-        after_first, after_second = compared.mean_first.copy(), compared.mean_second.copy()
-        for k in np.unique(np.concatenate([compared.first, compared.second])).astype(int):
-            for side, images, means in (("first", compared.first, after_first),
-                                        ("second", compared.second, after_second)):
-                at = images == k
-                field = surfaces[k].at(compared.x[at], compared.y[at])[band]
-                means[at] = means[at] * np.exp(field) if kind == "multiplicative" else means[at] + field
+        compared = Comparisons(**{name: getattr(compared, name)[kept[band]]
+                                  for name in Comparisons.__dataclass_fields__})
         before = compared.mean_first - compared.mean_second
-        after = after_first - after_second
+        after = (_corrected_means(compared.mean_first, compared.first, compared, surfaces, band,
+                                  kind)
+                 - _corrected_means(compared.mean_second, compared.second, compared, surfaces,
+                                    band, kind))
         weight = compared.count
         total = max(weight.sum(), 1.0)
         block["before"].append(float(np.sum(np.abs(before) * weight) / total))
         block["after"].append(float(np.sum(np.abs(after) * weight) / total))
         for key in set(zip(compared.first.tolist(), compared.second.tolist())):
             at = (compared.first == key[0]) & (compared.second == key[1])
-            entry = pairs.setdefault(key, {})
-            entry[band] = (float(np.sum(before[at] * weight[at]) / weight[at].sum()),
-                           float(np.sum(after[at] * weight[at]) / weight[at].sum()),
-                           float(weight[at].sum()))
+            pairs.setdefault(key, {})[band] = (
+                float(np.sum(before[at] * weight[at]) / weight[at].sum()),
+                float(np.sum(after[at] * weight[at]) / weight[at].sum()),
+                float(weight[at].sum()))
     return pairs, block
 
 
@@ -571,25 +664,36 @@ def _surface_model(run, plan, grid, loaded, options):
     images, names = plan.images, [image.name for image in plan.images]
     bands = images[0].count
     fixed = _loaded_surfaces(run, loaded, names, images, bands)
-    blocks = _compare_overlaps(run, plan, grid) if len(fixed) < len(images) else []
-    run.progress.start_stage("fit", "Fitting the correction surfaces", bands)
-    x_size, y_size = images[0].pixel_size
-    min_count = max(1.0, options["threshold"] * grid.block_width * grid.block_height
-                    / (x_size * y_size))
-    comparisons = [Comparisons.of_band(blocks, band, min_count) for band in range(bands)]
     kinds = {surface.kind for surface in fixed.values()}
     if len(kinds) > 1:
         raise RadioMatchError("The loaded surfaces mix multiplicative and additive fields.")
-    kind = kinds.pop() if kinds else surface_kind(comparisons)
+    pairs, blocks = _pair_blocks(plan, grid) if len(fixed) < len(images) else ([], [])
+    x_size, y_size = images[0].pixel_size
+    min_count = max(1.0, options["threshold"] * grid.block_width * grid.block_height
+                    / (x_size * y_size))
+    if options["robust"]:
+        # the kind comes first: which pixel pairs follow their block depends on it
+        relations = _sample_relations(run, plan, grid, pairs, blocks)
+        kind = kinds.pop() if kinds else surface_kind(*np.sum(
+            [relation.positive_share() for relation in relations.values()] or [(0, 0)], axis=0))
+        _compare_overlaps(run, plan, grid, pairs, blocks, relations, kind)
+    else:
+        _compare_overlaps(run, plan, grid, pairs, blocks)
+    comparisons = [Comparisons.of_band(blocks, band, min_count) for band in range(bands)]
+    if not options["robust"]:
+        kind = kinds.pop() if kinds else surface_kind(*positive_share(comparisons))
+    run.progress.start_stage("fit", "Fitting the correction surfaces", bands)
     bounds = np.array([image.bounds for image in images], dtype=float)
     surfaces = {k: fixed.get(k, Surface.identity(kind, SURFACE_ORDER, image.bounds, bands))
                 for k, image in enumerate(images)}
     left_out = np.zeros(len(images), dtype=np.int64)
+    kept = []
     converged = True
     for band, compared in enumerate(comparisons):
         fit = fit_band(bounds, compared, kind, SURFACE_ORDER, options["robust"],
                        {k: surface.coefficients[band] for k, surface in fixed.items()})
         converged &= fit.converged
+        kept.append(fit.kept)
         for k in range(len(images)):
             if k not in fixed:
                 surfaces[k].coefficients[band] = fit.coefficients[k]
@@ -637,7 +741,7 @@ def _surface_model(run, plan, grid, loaded, options):
             saved.append((template.replace("$", name), corrections[k].full(grid), tags))
         return saved
 
-    pair_seams, block_seam = _seams(comparisons, surfaces, kind)
+    pair_seams, block_seam = _seams(comparisons, surfaces, kind, kept)
     details = {
         "surfaces": {name: {"kind": kind, "order": SURFACE_ORDER,
                             "bounds": list(surfaces[k].bounds),

@@ -83,6 +83,15 @@ def _band(residual, second, threshold, quantum):
     return centre, threshold * max(spread, floor)
 
 
+def resolution(dtype, values):
+    """The smallest difference the data can express, the floor of an inlier band: 1 for
+    integers, a few float ulps of the values' typical magnitude otherwise."""
+    if np.issubdtype(np.dtype(dtype), np.integer):
+        return 1.0
+    typical = float(np.median(np.abs(values))) if np.size(values) else 0.0
+    return 8 * np.finfo(dtype).eps * typical
+
+
 def fit_line(first, second, quantum=0.0, threshold=INLIER_THRESHOLD):
     """Iteratively trimmed fit of ``second`` against ``first`` (1-D float64 arrays, in a fixed
     order; ``quantum`` is the data's step, 1 for integers); None when there are too few samples

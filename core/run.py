@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import rasterio
 from rasterio.errors import RasterioIOError
+from rasterio.windows import intersect
 
 from .errors import RadioMatchError
 from .masks import load_vector_mask
@@ -195,6 +196,12 @@ class Run:
             return tile_windows(0, 0, image.width, image.height, tile_width, tile_height)
         return tile_windows(int(window.col_off), int(window.row_off), int(window.width),
                             int(window.height), tile_width, tile_height)
+
+    def tiles_touching(self, plan, image, windows):
+        """The image's own processing tiles (anchored at its origin, so none overlaps another)
+        that intersect any of ``windows``, in row-major order."""
+        return [tile for tile in self.image_tiles(plan, image)
+                if any(intersect(tile, window) for window in windows)]
 
     def apply_pass(self, plan, correct_tile, message, save_as_cog):
         """Stream every image through ``correct_tile(k, window, values, valid) -> corrected``

@@ -7,16 +7,17 @@ means are not positive (data centred on 0: differences, temperatures in degrees 
 
 The fields of all images are fitted jointly by least squares to pairwise comparisons: per
 block of the grid and per pair of overlapping images, the two images' means over the pixels
-that both cover validly, compared at their centroid: after correction they should agree. Comparing the same pixels means a block only half covered by one image, a nodata
-collar or a cloud in the other image's part of the block never passes for a radiometric
-difference; a block comparison that disagrees with the fit of all the others (a cloud filling
-whole blocks) is left out, round after round. Already seamless images give comparisons of 0,
+that both cover validly, compared at their centroid: after correction they should agree.
+Comparing the same pixels means a block only half covered by one image, a nodata collar or a
+cloud in the other image's part of the block never passes for a radiometric difference; a
+block comparison that disagrees with its pair's other blocks (a cloud filling whole blocks)
+is left out, round after round. Already seamless images give comparisons of 0,
 so their fields stay 0 and they are left as they are.
 
 What the comparisons cannot tell is fixed so: a small ridge on the non-constant terms (a
 world-wide gradient common to all images is invisible in relative comparisons, and a field
 only seen at one edge must not swing at the other) and, per connected group of images, the
-mean of the fields at the images' centres is 0 (the set keeps its level).
+sum of the fields at the images' centres is 0 (the set keeps its level).
 """
 from dataclasses import dataclass
 
@@ -30,15 +31,20 @@ from .statistics import overlap_precision
 
 KINDS = ("multiplicative", "additive")
 SURFACE_ORDER = 2           # order 1 leaves vignetting, order 3 overfits (make quality)
-# Weight of the ridge on the non-constant terms, relative to the mean weight the comparisons
-# give an unknown: 1e-3 to 3e-2 gave the same errors on illuminated 3 x 3, 2 x 5, 4 x 4 and
-# 1 x 6 layouts; without it the end tiles of a strip, seen at one edge only, swing at the other.
+# Weight of the ridge on each non-constant term, relative to the weight the comparisons give
+# that term: it shrinks a well-seen term by about 1 % and holds a barely seen one. On
+# illuminated 3 x 3, 2 x 5, 4 x 4 and 1 x 6 layouts 1e-2 kept every error below the exact global
+# correction's; 1e-3 let the end tiles of a strip, seen at one edge only, swing at the other
+# (error 0.40 against 0.14), and a ridge relative to the mean weight of all terms biased the
+# well-seen ones enough for the robust rounds to drop good comparisons.
 RIDGE = 1e-2
 # Floor of the robust spread of the comparisons' residuals (log units, or relative to the
 # typical block mean for additive fields), so that exactly matching images keep every block.
 RESIDUAL_FLOOR = 1e-6
 ROBUST_ROUNDS = 20
 GAUSS_NEWTON_STEPS = 20
+MIN_PAIR_BLOCKS = 8
+MIN_BLOCK_SAMPLES = 10
 STEP_TOLERANCE = 1e-12
 # Fields multiply unless more than a tenth of the compared block means are not positive.
 POSITIVE_SHARE = 0.9
@@ -150,6 +156,94 @@ def block_sums(grid, xs, ys, first, second, both):
     return row_lo, col_lo, sums
 
 
+def group_medians(groups, values, count):
+    """The median of ``values`` per group label (0 to ``count`` - 1) and the groups' sizes;
+    NaN for an empty group."""
+    order = np.lexsort((values, groups))
+    values = values[order]
+    sizes = np.bincount(groups, minlength=count)
+    starts = np.cumsum(sizes) - sizes
+    medians = np.full(count, np.nan)
+    present = sizes > 0
+    lower = starts[present] + (sizes[present] - 1) // 2
+    upper = starts[present] + sizes[present] // 2
+    medians[present] = (values[lower] + values[upper]) / 2
+    return medians, sizes
+
+
+@dataclass
+class BlockRelations:
+    """How the second image's pixels follow the first's in each block of a pair's sub-grid
+    (the blocks of its :class:`PairBlocks`, flattened), per band, from the overlap's lattice
+    sample: the two images' medians, whose ratio (multiplicative) or difference (additive)
+    maps one onto the other, and the centre and robust spread (1.4826 x MAD) of the pixel
+    pairs' deviations from that mapping. A pixel pair further than ``INLIER_THRESHOLD``
+    spreads from the centre is left out of the block's comparison: a pixel saturated in one
+    image only, a car, a small cloud. NaN where a block has fewer than ``MIN_BLOCK_SAMPLES``
+    samples: its pixel pairs are all kept."""
+    median_first: np.ndarray        # (bands, blocks)
+    median_second: np.ndarray
+    centre: dict                    # kind -> (bands, blocks)
+    spread: dict
+    floor: np.ndarray               # (bands,): the data's resolution
+
+    @classmethod
+    def of_sample(cls, blocks, first, second, both, count, floor):
+        """From sample pixel pairs (bands, samples) in ``blocks`` (block of each sample, -1 off
+        the sub-grid) of a sub-grid of ``count`` blocks."""
+        bands = first.shape[0]
+        shape = (bands, count)
+        median_first, median_second = np.full(shape, np.nan), np.full(shape, np.nan)
+        centre = {kind: np.full(shape, np.nan) for kind in KINDS}
+        spread = {kind: np.full(shape, np.nan) for kind in KINDS}
+        for band in range(bands):
+            use = both[band] & (blocks >= 0)
+            groups, x, y = blocks[use], first[band][use], second[band][use]
+            median_x, sizes = group_medians(groups, x, count)
+            median_y, _ = group_medians(groups, y, count)
+            enough = sizes >= MIN_BLOCK_SAMPLES
+            median_first[band] = np.where(enough, median_x, np.nan)
+            median_second[band] = np.where(enough, median_y, np.nan)
+            for kind in KINDS:
+                deviation = _deviation(kind, x, y, median_first[band][groups],
+                                       median_second[band][groups])
+                middle, _ = group_medians(groups, np.nan_to_num(deviation), count)
+                absolute = np.abs(deviation - middle[groups])
+                mad, _ = group_medians(groups, np.nan_to_num(absolute), count)
+                centre[kind][band] = np.where(enough, middle, np.nan)
+                spread[kind][band] = np.where(enough, MAD_TO_SIGMA * mad, np.nan)
+        return cls(median_first, median_second, centre, spread, np.asarray(floor, float))
+
+    def positive_share(self):
+        """(blocks with two positive medians, blocks with medians), over bands."""
+        known = np.isfinite(self.median_first) & np.isfinite(self.median_second)
+        return (int(np.sum(known & (self.median_first > 0) & (self.median_second > 0))),
+                int(np.sum(known)))
+
+    def inliers(self, kind, blocks, first, second, valid):
+        """Which pixel pairs of a tile (bands, rows, cols) follow their block's relation;
+        ``blocks`` (rows, cols) the block of each pixel (-1 off the sub-grid)."""
+        keep = valid.copy()
+        index = np.clip(blocks, 0, None)
+        for band in range(first.shape[0]):
+            deviation = _deviation(kind, first[band], second[band],
+                                   self.median_first[band][index],
+                                   self.median_second[band][index])
+            limit = INLIER_THRESHOLD * np.fmax(self.spread[kind][band][index], self.floor[band])
+            with np.errstate(invalid="ignore"):
+                outside = np.abs(deviation - self.centre[kind][band][index]) > limit
+            keep[band] &= ~(outside & (blocks >= 0))      # NaN statistics compare False: kept
+        return keep
+
+
+def _deviation(kind, first, second, median_first, median_second):
+    """How far a pixel pair is from its block's mapping of the first image onto the second."""
+    if kind == "multiplicative":
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return second - first * (median_second / median_first)
+    return second - first - (median_second - median_first)
+
+
 @dataclass
 class Comparisons:
     """The block comparisons of one band, one entry each: the two images, the centroid of the
@@ -187,13 +281,17 @@ class Comparisons:
 
 
 
-def surface_kind(comparisons):
-    """Multiplicative when at least ``POSITIVE_SHARE`` of the comparisons have two positive
-    means (dark blocks of reflectance with negative values do not make the data additive),
-    else additive (data centred on 0: differences, temperatures in degrees Celsius)."""
-    total = sum(len(c) for c in comparisons)
-    positive = sum(int(np.sum((c.mean_first > 0) & (c.mean_second > 0))) for c in comparisons)
+def surface_kind(positive, total):
+    """Multiplicative when at least ``POSITIVE_SHARE`` of the ``total`` compared blocks have
+    two positive means (dark blocks of reflectance with negative values do not make the data
+    additive), else additive (data centred on 0: differences, temperatures in Celsius)."""
     return "multiplicative" if positive >= POSITIVE_SHARE * total else "additive"
+
+
+def positive_share(comparisons):
+    """(comparisons with two positive means, comparisons), over bands."""
+    return (sum(int(np.sum((c.mean_first > 0) & (c.mean_second > 0))) for c in comparisons),
+            sum(len(c) for c in comparisons))
 
 
 @dataclass
@@ -217,17 +315,21 @@ def _basis(bounds, comparisons, order):
 
 def _residual_and_rows(sides, coefficients, kind, free, terms):
     """The comparisons' differences after the current fields, and their derivative in the
-    free coefficients as sparse (rows, cols, values)."""
-    residual = 0.0
+    free coefficients as sparse (rows, cols, values). The multiplicative difference is taken
+    symmetrically, ``m_i exp(d / 2) - m_j exp(-d / 2)`` with ``d = s_i - s_j``: it depends on
+    the fields' difference only (a field common to both images is not seen by a relative
+    comparison, so it must not lower the residual either), works for means of any sign and,
+    for positive ones, is 0 exactly when ``d = ln(m_j / m_i)``."""
+    (_, first, mean_first, basis_first), (_, second, mean_second, basis_second) = sides
+    difference = (np.einsum("nt,nt->n", basis_first, coefficients[first])
+                  - np.einsum("nt,nt->n", basis_second, coefficients[second]))
+    if kind == "multiplicative":
+        raised, lowered = mean_first * np.exp(difference / 2), mean_second * np.exp(-difference / 2)
+        residual, slope = raised - lowered, (raised + lowered) / 2
+    else:
+        residual, slope = mean_first - mean_second + difference, np.ones_like(difference)
     rows, cols, values = [], [], []
-    for side, images, means, monomials in sides:
-        field = np.einsum("nt,nt->n", monomials, coefficients[images])
-        if kind == "multiplicative":
-            corrected = means * np.exp(field)
-            slope = corrected
-        else:
-            corrected, slope = means + field, np.ones_like(field)
-        residual = residual + side * corrected
+    for side, images, _, monomials in sides:
         free_rows = np.flatnonzero(free[images] >= 0)
         rows.append(np.repeat(free_rows, terms))
         cols.append((free[images[free_rows]][:, None] * terms + np.arange(terms)).ravel())
@@ -239,10 +341,11 @@ def fit_band(bounds, comparisons, kind, order, robust, fixed=None):
     """Fit one band's fields of every image to its comparisons: the corrected means of the two
     images of each comparison should agree, ``m_i exp(s_i) = m_j exp(s_j)`` (or ``m_i + s_i =
     m_j + s_j``), in data units, so a block whose mean is near 0 or negative carries its own
-    little weight instead of breaking a logarithm. Gauss-Newton steps for the multiplicative
-    fields; robust rounds leave out comparisons beyond ``INLIER_THRESHOLD`` robust standard
-    deviations of the fit. ``bounds`` (images, 4); ``fixed`` {image: coefficients (terms,)}
-    for images whose surface is given (loaded): the others are fitted against them."""
+    little weight instead of breaking a logarithm (see :func:`_residual_and_rows`).
+    Gauss-Newton steps for the multiplicative fields; robust rounds leave out comparisons that
+    disagree with their pair's other blocks (:func:`_consistent`). ``bounds`` (images, 4);
+    ``fixed`` {image: coefficients (terms,)} for images whose surface is given (loaded): the
+    others are fitted against them."""
     fixed = fixed or {}
     count, terms = len(bounds), len(exponents(order))
     free = np.full(count, -1)
@@ -260,27 +363,53 @@ def fit_band(bounds, comparisons, kind, order, robust, fixed=None):
             sides, start, kind, free, terms, weight, kept, comparisons)
         if not robust or not kept.any():
             break
-        spread = MAD_TO_SIGMA * np.median(np.abs(residual[kept] - np.median(residual[kept])))
-        now_kept = np.abs(residual) <= INLIER_THRESHOLD * max(spread, RESIDUAL_FLOOR * level)
+        now_kept = _consistent(residual, kept, comparisons, RESIDUAL_FLOOR * level)
         if np.array_equal(now_kept, kept) or now_kept.sum() < 0.5 * len(kept):
             break
         kept = now_kept
     return BandFit(coefficients, kept, converged)
 
 
+def _consistent(residual, kept, comparisons, floor):
+    """The comparisons that agree with their pair's other blocks: within ``INLIER_THRESHOLD``
+    robust standard deviations (1.4826 x MAD over the pair's kept blocks) of the pair's
+    median residual. Judged per pair, what the smooth fields cannot follow (a trend along an
+    overlap) widens that pair's spread instead of cutting off its ends; a cloud filling some
+    of an overlap's blocks stays a minority there. Pairs with fewer than ``MIN_PAIR_BLOCKS``
+    kept blocks use the spread of all comparisons."""
+    pair = comparisons.first * (max(comparisons.second.max(initial=0), 0) + 1) + comparisons.second
+    overall = MAD_TO_SIGMA * np.median(np.abs(residual[kept] - np.median(residual[kept])))
+    consistent = np.zeros(len(residual), dtype=bool)
+    for key in np.unique(pair):
+        members = pair == key
+        reference = residual[members & kept]
+        if reference.size < MIN_PAIR_BLOCKS:
+            centre, spread = (np.median(reference) if reference.size else 0.0), overall
+        else:
+            centre = np.median(reference)
+            spread = MAD_TO_SIGMA * np.median(np.abs(reference - centre))
+        consistent[members] = (np.abs(residual[members] - centre)
+                               <= INLIER_THRESHOLD * max(spread, floor))
+    return consistent
+
+
 def _gauss_newton(sides, start, kind, free, terms, weight, kept, comparisons):
     """Coefficients fitted to the kept comparisons from ``start`` (fixed images' coefficients,
     zeros elsewhere, which meet the level constraints), the residuals of every comparison, and
-    whether the steps converged."""
+    whether the steps converged. The ridge is weighed once, on the comparisons as measured,
+    so every step minimises the same objective whichever images are fixed."""
     coefficients = start.copy()
     free_images = np.flatnonzero(free >= 0)
-    constraints = _level_constraints(comparisons, kept, free, len(free_images) * terms, terms)
+    unknowns = len(free_images) * terms
+    constraints = _level_constraints(comparisons, kept, free, unknowns, terms)
+    _, measured = _residual_and_rows(sides, np.zeros_like(start), kind, free, terms)
+    ridge = _ridge(_rows_matrix(measured, weight, kept, unknowns), terms)
     converged = False
     for _ in range(GAUSS_NEWTON_STEPS):
-        residual, (rows, cols, values) = _residual_and_rows(sides, coefficients, kind, free,
-                                                            terms)
-        step, solved = _step(rows, cols, values, weight, kept, -residual,
-                             coefficients[free_images], constraints, terms)
+        residual, rows = _residual_and_rows(sides, coefficients, kind, free, terms)
+        step, solved = _step(_rows_matrix(rows, weight, kept, unknowns), ridge,
+                             np.where(kept, -residual * weight, 0.0),
+                             coefficients[free_images], constraints)
         coefficients[free_images] += step.reshape(len(free_images), terms)
         if kind == "additive" or np.max(np.abs(step), initial=0.0) < STEP_TOLERANCE:
             converged = solved
@@ -297,26 +426,31 @@ def _typical_level(comparisons):
     return max(float(np.median(means)), np.finfo(float).tiny)
 
 
-def _step(rows, cols, values, weight, kept, target, current, constraints, terms):
-    """One least-squares step: the weighted comparison rows that are kept and the ridge rows
-    (on the non-constant terms of every free image that has comparisons, pulling the
-    coefficients after the step towards 0), under the level constraints."""
-    unknowns = current.size
+def _rows_matrix(rows, weight, kept, unknowns):
+    """The weighted comparison rows that are kept, as a sparse matrix."""
+    rows, cols, values = rows
     use = kept[rows]
-    matrix = csr_matrix((values[use] * weight[rows[use]], (rows[use], cols[use])),
-                        shape=(len(kept), unknowns))
-    targets = np.where(kept, target * weight, 0.0)
-    seen = np.asarray(abs(matrix).sum(axis=0)).ravel().reshape(-1, terms).any(axis=1)
-    mean_weight = matrix.multiply(matrix).sum() / max(seen.sum() * terms, 1)
-    ridged = np.flatnonzero(seen)
-    ridge_cols = (ridged[:, None] * terms + np.arange(1, terms)).ravel()
-    strength = np.sqrt(RIDGE * mean_weight)
-    ridge = csr_matrix((np.full(ridge_cols.size, strength),
-                        (np.arange(ridge_cols.size), ridge_cols)),
-                       shape=(ridge_cols.size, unknowns))
-    system = vstack([matrix, ridge]).tocsr()
-    return solve_constrained(system, constraints,
-                             np.concatenate([targets, -strength * current.ravel()[ridge_cols]]))
+    return csr_matrix((values[use] * weight[rows[use]], (rows[use], cols[use])),
+                      shape=(len(kept), unknowns))
+
+
+def _ridge(matrix, terms):
+    """(columns, strengths) of the ridge: each non-constant term that has comparisons,
+    ``RIDGE`` times that term's own weight in ``matrix``."""
+    own_weight = np.asarray(matrix.multiply(matrix).sum(axis=0)).ravel()
+    varying = np.arange(matrix.shape[1]) % terms != 0
+    columns = np.flatnonzero(varying & (own_weight > 0))
+    return columns, np.sqrt(RIDGE * own_weight[columns])
+
+
+def _step(matrix, ridge, targets, current, constraints):
+    """One least-squares step: the comparison rows and the ridge rows (pulling the
+    coefficients after the step towards 0), under the level constraints."""
+    columns, strengths = ridge
+    rows = csr_matrix((strengths, (np.arange(columns.size), columns)),
+                      shape=(columns.size, matrix.shape[1]))
+    return solve_constrained(vstack([matrix, rows]).tocsr(), constraints,
+                             np.concatenate([targets, -strengths * current.ravel()[columns]]))
 
 
 def _level_constraints(comparisons, kept, free, unknowns, terms):

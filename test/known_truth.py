@@ -533,6 +533,24 @@ def overlap_mean_differences(paths, scored=None):
     return differences
 
 
+def block_mean_differences(paths, scored=None, block=24, min_pixels=20):
+    """Per overlapping pair, band and block of ``block`` x ``block`` pixels of the overlap
+    (with at least ``min_pixels`` common valid, scored pixels), |mean of tile i - mean of
+    tile j| over those pixels: a flat array of every such difference, in data units."""
+    differences = []
+    for _, _, values_i, values_j, common in _overlap_pixels(paths, scored):
+        rows, cols = common.shape[1:]
+        for row in range(0, rows, block):
+            for col in range(0, cols, block):
+                part = (slice(None), slice(row, row + block), slice(col, col + block))
+                inside = common[part]
+                for band in np.flatnonzero(inside.sum(axis=(1, 2)) >= min_pixels):
+                    keep = inside[band]
+                    differences.append(abs(values_i[part][band][keep].mean()
+                                           - values_j[part][band][keep].mean()))
+    return np.array(differences)
+
+
 def truth_band_std(case):
     """Per band, the standard deviation of the truth mosaic (each scene pixel once) over the
     scored pixels: the yardstick of the seam figure."""

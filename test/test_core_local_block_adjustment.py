@@ -1087,3 +1087,249 @@ def test_progress_runs_from_zero_to_one(tmp_path, pair):
     assert fractions[-1] == 1.0
     assert all(0.0 <= f <= 1.0 for f in fractions)
     assert fractions == sorted(fractions)
+
+
+# ---------------------------------------------------------------------------------------------
+# The surface model (local_model="surface", the default), on real imagery with known truth
+# (test/known_truth.py): Global regression first, then Local block adjustment on its outputs.
+# ---------------------------------------------------------------------------------------------
+import known_truth  # noqa: E402
+from core.surfaces import Surface  # noqa: E402
+
+
+@pytest.fixture
+def truth_run(tmp_path):
+    """``truth_run(generator, **options)``: (case, global outputs, local result, folder) with
+    the case's inputs checksummed before and after."""
+    def make(generator, local_options=None, **options):
+        folder = tmp_path / generator.__name__
+        case = generator(str(folder / "in"), **options)
+        guard = core_helpers.InputGuard()
+        guard.watch(folder / "in")
+        global_outputs = core.global_regression(case.paths, str(folder / "global")).output_images
+        guard.watch(folder / "global")
+        local = local_block_adjustment(global_outputs, str(folder / "local"),
+                                       **(local_options or {}))
+        guard.verify()
+        return case, global_outputs, local, folder
+    return make
+
+
+def largest_change(first, second, masks=None):
+    """Per band, the largest |difference| of two sets of rasters over their valid pixels (and
+    ``masks``, per tile, when given)."""
+    worst = 0.0
+    for k, (a, b) in enumerate(zip(first, second)):
+        values_a, valid = known_truth.read_tile(a)
+        values_b, _ = known_truth.read_tile(b)
+        keep = valid if masks is None else valid & masks[k][None]
+        worst = max(worst, float(np.abs(values_b - values_a)[keep].max()))
+    return worst
+
+
+@pytest.mark.parametrize("generator", [known_truth.gain_offset_grid, known_truth.rotated,
+                                       known_truth.float_reflectance],
+                         ids=["gain_offset", "rotated", "float_reflectance"])
+def test_the_surface_model_does_no_harm_to_seamless_images(truth_run, generator):
+    case, global_outputs, local, _ = truth_run(generator)
+    assert local.details["local_model"] == "surface"
+    assert largest_change(global_outputs, local.output_images) <= (
+        0.005 * known_truth.distortion_rmse(case).min())
+    before = known_truth.overlap_mean_differences(global_outputs, case.scored)
+    after = known_truth.overlap_mean_differences(local.output_images, case.scored)
+    for pair, difference in before.items():
+        assert (np.abs(after[pair]) <= np.abs(difference) + 1e-4 * known_truth.distortion_rmse(case)).all(), pair
+
+
+@pytest.mark.parametrize("generator", [known_truth.cloud, known_truth.eight_bands],
+                         ids=["cloud", "eight_bands"])
+def test_a_cloud_filling_blocks_of_an_overlap_changes_no_pixel_outside_it(truth_run, generator):
+    case, global_outputs, local, _ = truth_run(generator)
+    cloudy = [k for k, opacity in enumerate(case.cloud) if opacity.any()]
+    assert len(cloudy) == 1
+    # the cloud's comparisons were left out: several blocks of the cloudy tile's overlap
+    assert local.details["left_out_blocks"][
+        os.path.splitext(os.path.basename(global_outputs[cloudy[0]]))[0]] >= 3 * case.bands
+    assert largest_change(global_outputs, local.output_images, case.scored) < 1.0
+
+
+@pytest.mark.parametrize("generator", [known_truth.illumination,
+                                       known_truth.illuminated_reflectance,
+                                       known_truth.illuminated_eight_bands],
+                         ids=["illumination", "float_reflectance", "eight_bands"])
+def test_illumination_fields_are_removed_beyond_the_exact_global_correction(truth_run, tmp_path,
+                                                                            generator):
+    case, global_outputs, local, folder = truth_run(generator)
+    exact = known_truth.exact_global_outputs(case, str(folder / "exact"))
+    blocks_before = known_truth.block_mean_differences(global_outputs, case.scored).mean()
+    blocks_after = known_truth.block_mean_differences(local.output_images, case.scored).mean()
+    assert blocks_after <= blocks_before / 3
+    error = known_truth.error_score(case, local.output_images)
+    assert error < known_truth.error_score(case, global_outputs)
+    assert error < known_truth.error_score(case, exact)
+    assert local.details["correction_kind"] == "gain"
+    # the engine's own figure, over the comparisons it kept, says so too
+    assert all(after < before / 2 for before, after in zip(local.details["block_seam"]["before"],
+                                                           local.details["block_seam"]["after"]))
+
+
+def test_data_centred_on_zero_get_additive_fields(tmp_path):
+    """Anomalies around 0 (half the block means negative): each tile carries its own tilted
+    additive plane, which the offsets remove."""
+    dn, valid, _, _ = known_truth.scene()
+    truth = (dn - 120.0) * 0.05
+    windows = known_truth.grid_windows(2, 2, 0.4)
+    paths = []
+    for k, (row, col, height, width) in enumerate(windows):
+        rows, cols = np.mgrid[0:height, 0:width] / max(height, width)
+        plane = (k - 1.5) * (0.8 * rows - 0.5 * cols)
+        values = truth[:, row:row + height, col:col + width] + plane[None]
+        paths.append(known_truth.write_tile(str(tmp_path / "in" / f"anomaly_{k}.tif"), values,
+                                            valid[row:row + height, col:col + width],
+                                            windows[k], "float32", -9999.0))
+    result = local_block_adjustment(paths, str(tmp_path / "out"))
+    assert result.details["correction_kind"] == "offset"
+    before = known_truth.block_mean_differences(paths).mean()
+    after = known_truth.block_mean_differences(result.output_images).mean()
+    assert after < before / 5
+
+
+@pytest.mark.parametrize("options", [{"window_size": 37}, {"image_parallel_workers": ("thread", 2)},
+                                     {"window_size": (64, 17), "window_parallel_workers": ("thread", 2)}],
+                         ids=["37", "threads", "64x17-threads"])
+def test_surface_outputs_do_not_depend_on_tiles_or_workers(tmp_path, options):
+    case = known_truth.illumination(str(tmp_path / "in"))
+    baseline = local_block_adjustment(case.paths, str(tmp_path / "baseline"))
+    other = local_block_adjustment(case.paths, str(tmp_path / "other"), **options)
+    for first, second in zip(baseline.output_images, other.output_images):
+        assert pixels(first) == pixels(second)
+
+
+def test_saved_surfaces_reload_to_the_same_outputs(tmp_path):
+    case = known_truth.illumination(str(tmp_path / "in"), rows=2, cols=2)
+    maps = tmp_path / "maps"
+    saved = local_block_adjustment(case.paths, str(tmp_path / "first"),
+                                   save_block_maps=(str(maps / "mean.tif"), str(maps / "$.tif")))
+    names = [os.path.splitext(os.path.basename(path))[0] for path in case.paths]
+    with rasterio.open(str(maps / f"{names[0]}.tif")) as dataset:
+        assert dataset.tags()["RADIOMATCH_LOCAL_MODEL"] == "surface"
+        stored = dataset.read().astype(float)
+    # the map holds the factor at every block centre of the image's sub-grid
+    correction = saved.details["correction_maps"][names[0]]
+    rows, cols = correction["values"].shape[:2]
+    np.testing.assert_allclose(
+        np.moveaxis(stored, 0, 2)[correction["row_off"]:correction["row_off"] + rows,
+                                  correction["col_off"]:correction["col_off"] + cols],
+        correction["values"], rtol=1e-6)
+    local_maps = [str(maps / f"{name}.tif") for name in names]
+    again = local_block_adjustment(case.paths, str(tmp_path / "again"),
+                                   load_block_maps=(str(maps / "mean.tif"), local_maps))
+    for first, second in zip(saved.output_images, again.output_images):
+        assert pixels(first) == pixels(second)
+    # two surfaces loaded: those images are as before, the other two are fitted against them
+    partial = local_block_adjustment(case.paths, str(tmp_path / "partial"),
+                                     load_block_maps=(None, local_maps[:2]))
+    for k in (0, 1):
+        assert pixels(partial.output_images[k]) == pixels(saved.output_images[k])
+    for k in (2, 3):
+        assert largest_change(saved.output_images[k:k + 1], partial.output_images[k:k + 1]) < (
+            0.002 * known_truth.read_tile(saved.output_images[k])[0].max())
+
+
+def test_maps_of_one_local_model_are_refused_by_the_other(tmp_path, pair):
+    surface_maps = (str(tmp_path / "s" / "mean.tif"), str(tmp_path / "s" / "$.tif"))
+    block_maps = (str(tmp_path / "b" / "ref.tif"), str(tmp_path / "b" / "$.tif"))
+    local_block_adjustment(list(pair), str(tmp_path / "o1"), save_block_maps=surface_maps)
+    run(pair, tmp_path / "o2", save_block_maps=block_maps)
+    names = [os.path.splitext(os.path.basename(p))[0] for p in pair]
+    with pytest.raises(RadioMatchError, match="saved by the 'surface' local model"):
+        run(pair, tmp_path / "o3", load_block_maps=(None, [surface_maps[1].replace("$", n)
+                                                            for n in names]))
+    with pytest.raises(RadioMatchError, match="saved by the 'block_means' local model"):
+        local_block_adjustment(list(pair), str(tmp_path / "o4"),
+                               load_block_maps=(block_maps[0], None))
+
+
+def test_surface_details_describe_the_applied_correction(tmp_path):
+    case = known_truth.illumination(str(tmp_path / "in"), rows=2, cols=2)
+    result = local_block_adjustment(case.paths, str(tmp_path / "out"))
+    details = result.details
+    grid_rows, grid_cols = details["grid"]
+    x0, y0, x1, y1 = details["canvas"]
+    for path in case.paths:
+        name = os.path.splitext(os.path.basename(path))[0]
+        stored = details["surfaces"][name]
+        surface = Surface(stored["kind"], stored["order"], tuple(stored["bounds"]),
+                          np.array(stored["coefficients"]))
+        correction = details["correction_maps"][name]
+        rows, cols = correction["values"].shape[:2]
+        xs = x0 + (np.arange(correction["col_off"], correction["col_off"] + cols) + 0.5) * (
+            (x1 - x0) / grid_cols)
+        ys = y1 - (np.arange(correction["row_off"], correction["row_off"] + rows) + 0.5) * (
+            (y1 - y0) / grid_rows)
+        points_x, points_y = np.meshgrid(xs, ys)
+        np.testing.assert_allclose(
+            correction["values"], surface.correction(points_x.ravel(), points_y.ravel())
+            .T.reshape(rows, cols, -1), rtol=1e-12)
+        # the output is the input times the factor, as the surface says
+        values, valid = known_truth.read_tile(path)
+        output, _ = known_truth.read_tile(result.output_images[case.paths.index(path)])
+        with rasterio.open(path) as dataset:
+            pixel_xs, pixel_ys = core.rasters.pixel_centres(
+                type("Image", (), {"transform": dataset.transform})(),
+                rasterio.windows.Window(0, 0, dataset.width, dataset.height))
+        expected = surface.apply(values, pixel_xs, pixel_ys, 1.0)
+        np.testing.assert_allclose(output[valid], np.round(expected[valid]), atol=1.0)
+    assert all(after < before for before, after in zip(details["seam"]["before"],
+                                                       details["seam"]["after"]))
+    assert len(details["seams"]) == 6
+
+
+def test_alpha_scales_the_surfaces(tmp_path):
+    case = known_truth.illumination(str(tmp_path / "in"), rows=2, cols=2)
+    none = local_block_adjustment(case.paths, str(tmp_path / "none"), alpha=0.0)
+    for source, output in zip(case.paths, none.output_images):
+        assert pixels(source) == pixels(output)
+    full = local_block_adjustment(case.paths, str(tmp_path / "full"))
+    half = local_block_adjustment(case.paths, str(tmp_path / "half"), alpha=0.5)
+    for k, path in enumerate(case.paths):
+        source, valid = known_truth.read_tile(path)
+        full_change = np.log(known_truth.read_tile(full.output_images[k])[0][valid] / source[valid])
+        half_change = np.log(known_truth.read_tile(half.output_images[k])[0][valid] / source[valid])
+        assert np.abs(half_change - full_change / 2).max() < 2e-3
+
+
+def test_images_without_an_overlap_are_left_as_they_are(tmp_path):
+    case = known_truth.disconnected(str(tmp_path / "in"))
+    lonely = [case.paths[0], case.paths[2]]          # one tile of each group: no overlap
+    result = local_block_adjustment(lonely, str(tmp_path / "out"))
+    for source, output in zip(lonely, result.output_images):
+        assert pixels(source) == pixels(output)
+    assert sum("no local correction" in message for message in result.warnings) == 2
+    single = local_block_adjustment(case.paths[:1], str(tmp_path / "single"))
+    assert pixels(single.output_images[0]) == pixels(case.paths[0])
+
+
+def test_pixels_saturated_in_one_image_do_not_bend_the_others(tmp_path):
+    """The demo tiles: 4.5-11 % of three tiles' pixels are saturated at 255 in the inputs.
+    After Global regression the unsaturated pixels agree; the local step must not bend them
+    towards the saturated ones (the block-means model adds more than 1 DN there)."""
+    import glob
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "demo_compare", os.path.join(core_helpers.REPO_ROOT, "demo", "compare.py"))
+    compare = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(compare)
+    inputs = sorted(glob.glob(os.path.join(core_helpers.REPO_ROOT, "demo", "data", "*.tif")))
+    global_outputs = core.global_regression(inputs, str(tmp_path / "global")).output_images
+    surface = local_block_adjustment(global_outputs, str(tmp_path / "surface")).output_images
+    block_means = run(global_outputs, tmp_path / "block_means").output_images
+
+    def unsaturated_seam(paths):
+        return np.mean([compare.overlap_difference(paths[i], paths[j], (inputs[i], inputs[j]))
+                        for i in range(4) for j in range(i + 1, 4)])
+
+    assert unsaturated_seam(global_outputs) < 0.1
+    assert unsaturated_seam(surface) <= unsaturated_seam(global_outputs) + 0.02
+    assert unsaturated_seam(block_means) > 1.0

@@ -131,7 +131,6 @@ def make_stack(folder, count, cloud=True):
 
 
 def local(paths, folder, **options):
-    """The block-means model, whose block means the robust statistics judge."""
     return local_block_adjustment(paths, str(folder), number_of_blocks=(8, 8),
                                   local_model="block_means", **options)
 
@@ -181,7 +180,8 @@ def make_quad(folder, cloud=False):
 def test_a_systematically_brighter_image_is_not_an_outlier_where_four_images_meet(tmp_path):
     (tmp_path / "in").mkdir()
     result = local_block_adjustment(make_quad(tmp_path / "in"), str(tmp_path / "out"),
-                                    number_of_blocks=(10, 10), local_model="block_means")
+                                    local_model="block_means",
+                                    number_of_blocks=(10, 10))
     assert result.details["outlier_blocks"] == {f"quad{k}": 0 for k in range(4)}
     assert not [w for w in result.warnings if "left unchanged" in w]
 
@@ -189,18 +189,18 @@ def test_a_systematically_brighter_image_is_not_an_outlier_where_four_images_mee
 def test_a_cloud_where_four_images_meet_is_an_outlier_of_its_image_only(tmp_path):
     (tmp_path / "in").mkdir()
     result = local_block_adjustment(make_quad(tmp_path / "in", cloud=True),
-                                    str(tmp_path / "out"), number_of_blocks=(10, 10),
-                                    local_model="block_means")
+                                    str(tmp_path / "out"), local_model="block_means",
+                                    number_of_blocks=(10, 10))
     assert result.details["outlier_blocks"] == {"quad0": 0, "quad1": 0, "quad2": 0, "quad3": 2}
 
 
 def test_statistics_read_each_pixel_once_and_then_only_the_overlaps(tmp_path, monkeypatch):
     """Issue 6: the first pass reads every pixel of every image once, all bands together (the
     overlap samples come from each image's own pass); the second reads overlap areas only."""
-    reading = importlib.import_module("core.overlaps")      # where global regression reads tiles
+    overlaps = importlib.import_module("core.overlaps")
     paths, _ = make_pair(tmp_path)
     stage, reads = ["setup"], []
-    real_read_tile = reading.read_tile
+    real_read_tile = overlaps.read_tile
 
     def counting_read_tile(dataset, image, window, nodata):
         reads.append((stage[0], image.name, int(window.width) * int(window.height)))
@@ -210,7 +210,7 @@ def test_statistics_read_each_pixel_once_and_then_only_the_overlaps(tmp_path, mo
         stage[0] = message
         return False
 
-    monkeypatch.setattr(reading, "read_tile", counting_read_tile)
+    monkeypatch.setattr(overlaps, "read_tile", counting_read_tile)
     global_regression(paths, str(tmp_path / "out"), window_size=64, progress_callback=progress)
 
     def pixels(stage_prefix, name):
@@ -226,22 +226,22 @@ def test_overlap_samples_are_fitted_and_freed_while_the_pass_goes_on(tmp_path, m
     fitted as soon as both of its images are read, not after the last image, so the samples
     kept at any time do not grow with the number of images."""
     engine = importlib.import_module("core.global_regression")   # the module, not the function
-    reading = importlib.import_module("core.overlaps")      # where it reads tiles
+    overlaps = importlib.import_module("core.overlaps")
     data = H.scene(120, 520, bands=2, seed=3)
     paths = [H.write_tile(str(tmp_path / f"strip{k}.tif"), data, 0, 100 * k, 120, 120,
                           gain=1 + 0.05 * k, nodata=0) for k in range(5)]
     events = []
-    real_read_tile, real_fit_pair = reading.read_tile, engine._fit_pair
+    real_read_tile, real_fit_pair = overlaps.read_tile, engine._fit_pair
 
     def logging_read_tile(dataset, image, window, nodata):
         events.append(("read", image.name))
         return real_read_tile(dataset, image, window, nodata)
 
-    def logging_fit_pair(first_parts, second_parts, dtype):
+    def logging_fit_pair(lattice, first_parts, second_parts, dtype):
         events.append(("fit", len(first_parts), len(second_parts)))
-        return real_fit_pair(first_parts, second_parts, dtype)
+        return real_fit_pair(lattice, first_parts, second_parts, dtype)
 
-    monkeypatch.setattr(reading, "read_tile", logging_read_tile)
+    monkeypatch.setattr(overlaps, "read_tile", logging_read_tile)
     monkeypatch.setattr(engine, "_fit_pair", logging_fit_pair)
     result = global_regression(paths, str(tmp_path / "out"), window_size=64)
 

@@ -229,6 +229,20 @@ def test_seam_sees_a_known_seam(tmp_path):
     assert K.error_score(case, outputs) > 0.01
 
 
+def test_block_mean_differences_see_a_seam_that_varies_across_the_overlap(cases, tmp_path):
+    case = cases["gain_offset_grid"]
+    # tile 1 brighter by 40 on its left half only: its blocks there differ by 40 from tile 0
+    shifted = [t.copy() for t in case.truth]
+    shifted[1][:, :, :shifted[1].shape[2] // 2] += 40.0
+    outputs = K.write_like_inputs(case, shifted, str(tmp_path / "step"))
+    truth = K.write_like_inputs(case, case.truth, str(tmp_path / "truth"))
+    assert K.block_mean_differences(truth, case.scored).max() < 0.5
+    differences = K.block_mean_differences(outputs, case.scored)
+    assert np.isclose(differences, 40.0, atol=0.5).sum() > 20
+    assert K.block_mean_differences([outputs[0], outputs[3]],
+                                    [case.scored[0], case.scored[3]]).max() < 0.5
+
+
 def test_error_allows_one_common_gain_and_offset_only(cases, tmp_path):
     case = cases["gain_offset_grid"]
     common = K.write_like_inputs(case, [2 * t + 500 for t in case.truth], str(tmp_path / "common"))
