@@ -1,4 +1,5 @@
-"""Processing algorithm ``radiomatch:globalregression``."""
+"""Processing algorithm ``radiomatch:globalregression``: its parameters, help, engine
+arguments and report summary (the flow of a run is the base class's)."""
 
 import html
 import os
@@ -12,23 +13,10 @@ from qgis.core import (
     QgsProcessingParameterNumber,
 )
 
-from . import common
-from .common import (
-    CALCULATION_DTYPE,
-    CALCULATION_DTYPES,
-    CUSTOM_NODATA_VALUE,
-    DEBUG_LOGS,
-    IMAGE_PARALLEL_WORKERS,
-    INPUT,
-    OUTPUT_DTYPE,
-    OUTPUT_DTYPES,
-    OUTPUT_FOLDER,
-    OUTPUT_LAYERS,
-    REPORT,
-    SAVE_AS_COG,
-    WINDOW_PARALLEL_WORKERS,
-    RadioMatchAlgorithm,
-)
+from .algorithm import RadioMatchAlgorithm
+from .global_regression_report import global_regression_html
+from .inputs import image_name, input_layers_and_files
+from .parameters import RasterFilesParameter, enum_value
 
 MODEL_IMAGES = "MODEL_IMAGES"
 MODEL_IMAGES_MODE = "MODEL_IMAGES_MODE"
@@ -69,7 +57,7 @@ class GlobalRegression(RadioMatchAlgorithm):
 
     def initAlgorithm(self, config=None):  # noqa: N802
         self.addInputParameter()
-        self.addParameter(common.RasterFilesParameter(
+        self.addParameter(RasterFilesParameter(
             MODEL_IMAGES, self.tr("Model images (empty: all inputs)"), QgsProcessing.TypeRaster,
             optional=True))
         self.addParameter(QgsProcessingParameterEnum(
@@ -161,95 +149,75 @@ class GlobalRegression(RadioMatchAlgorithm):
         })
         return text
 
-    @common.error_printed_once
-    def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
-        layers, inputs = common.input_layers_and_files(self, parameters, INPUT, context)
-        if not inputs:
-            raise QgsProcessingException(self.input_problem({}, context))
-        folder, outputs = common.output_paths(self, parameters, context, inputs)
+    # -- a run ----------------------------------------------------------------------------
+    def engine(self):
+        from ..core import global_regression
+        return global_regression
 
+    def engine_arguments(self, parameters, context, inputs, raster_crs):
         model_images = None
-        _model_layers, model_files = common.input_layers_and_files(
-            self, parameters, MODEL_IMAGES, context)
+        _model_layers, model_files = input_layers_and_files(self, parameters, MODEL_IMAGES,
+                                                            context)
         if model_files:
-            mode = MODEL_IMAGES_MODES[self.parameterAsEnum(parameters, MODEL_IMAGES_MODE, context)]
-            model_images = (mode, [common.image_name(path) for path in model_files])
+            mode = enum_value(self, parameters, MODEL_IMAGES_MODE, context, MODEL_IMAGES_MODES)
+            model_images = (mode, [image_name(path) for path in model_files])
             self._check_model_images(model_images, inputs)
-
-        save_adjustments = self.parameterAsFileOutput(parameters, SAVE_ADJUSTMENTS, context) or None
-        load_adjustments = self.parameterAsFile(parameters, LOAD_ADJUSTMENTS, context) or None
-        debug = self.parameterAsBoolean(parameters, DEBUG_LOGS, context)
-        report = self.report_path(parameters, context)
-        common.refuse_overwriting(
-            [(SAVE_ADJUSTMENTS, save_adjustments),
-             (SAVE_ADJUSTMENTS, save_adjustments and os.path.splitext(save_adjustments)[0]
-              + ".meta.json"),
-             (REPORT, report)], inputs, outputs)
-
-        kwargs = dict(
-            calculation_dtype=CALCULATION_DTYPES[
-                self.parameterAsEnum(parameters, CALCULATION_DTYPE, context)],
-            output_dtype=OUTPUT_DTYPES[self.parameterAsEnum(parameters, OUTPUT_DTYPE, context)],
-            vector_mask=common.vector_mask(self, parameters, context, layers[0].crs(), feedback),
-            debug_logs=debug,
-            custom_nodata_value=common.optional_double(
-                self, parameters, CUSTOM_NODATA_VALUE, context),
-            image_parallel_workers=common.workers(
-                self, parameters, IMAGE_PARALLEL_WORKERS, context),
-            window_parallel_workers=common.workers(
-                self, parameters, WINDOW_PARALLEL_WORKERS, context),
-            window_size=common.window_size(self, parameters, context),
-            save_as_cog=self.parameterAsBoolean(parameters, SAVE_AS_COG, context),
+        return dict(
             specify_model_images=model_images,
             custom_mean_factor=self.parameterAsDouble(parameters, CUSTOM_MEAN_FACTOR, context),
             custom_std_factor=self.parameterAsDouble(parameters, CUSTOM_STD_FACTOR, context),
-            save_adjustments=save_adjustments,
-            load_adjustments=load_adjustments,
-            overlap_statistics=OVERLAP_STATISTICS_MODES[
-                self.parameterAsEnum(parameters, OVERLAP_STATISTICS, context)],
-            anchoring=ANCHORINGS[self.parameterAsEnum(parameters, ANCHORING, context)],
+            save_adjustments=self.parameterAsFileOutput(parameters, SAVE_ADJUSTMENTS, context)
+            or None,
+            load_adjustments=self.parameterAsFile(parameters, LOAD_ADJUSTMENTS, context) or None,
+            overlap_statistics=enum_value(self, parameters, OVERLAP_STATISTICS, context,
+                                          OVERLAP_STATISTICS_MODES),
+            anchoring=enum_value(self, parameters, ANCHORING, context, ANCHORINGS),
         )
-        feedback.pushInfo(self.tr("Global regression of {} image(s) into {}").format(
-            len(inputs), folder))
-        result = common.run_engine("global_regression", inputs, outputs, kwargs, feedback, debug)
-        written = list(getattr(result, "output_images", None) or outputs)
-        self._report_adjustments(result, feedback)
-        if report:
-            self.write_report(report, lambda path: self._write_report(
-                path, result, inputs, folder, kwargs), feedback)
 
-        common.load_on_completion(context, written, OUTPUT_LAYERS)
-        return {
-            OUTPUT_FOLDER: folder,
-            OUTPUT_LAYERS: written,
-            SAVE_ADJUSTMENTS: save_adjustments,
-            REPORT: report,
-        }
+    def files_written(self, arguments, inputs):
+        path = arguments["save_adjustments"]
+        if not path:
+            return []
+        return [(SAVE_ADJUSTMENTS, path),
+                (SAVE_ADJUSTMENTS, os.path.splitext(path)[0] + ".meta.json")]
 
-    def _write_report(self, path, result, inputs, folder, kwargs):
-        from .report import write_global_regression_report
+    def start_message(self, count, folder):
+        return self.tr("Global regression of {} image(s) into {}").format(count, folder)
 
-        model_images = kwargs["specify_model_images"]
-        summary = [
+    def own_results(self, parameters, context, feedback, arguments, inputs, result):
+        """Logs the solved scale and offset of every image and band (1-based band numbers)."""
+        for name, values in result.details["adjustments"].items():
+            pairs = zip(values["scale"], values["offset"])
+            for band, (scale, offset) in enumerate(pairs, start=1):
+                feedback.pushInfo(self.tr("{}, band {}: scale {:.6g}, offset {:.6g}").format(
+                    name, band, scale, offset))
+        return {SAVE_ADJUSTMENTS: arguments["save_adjustments"]}
+
+    def report_summary(self, arguments, folder):
+        model_images = arguments["specify_model_images"]
+        return [
             (self.tr("Output folder"), html.escape(folder)),
             (self.tr("What keeps its overall radiometry"),
-             self.tr("the whole set") if kwargs["anchoring"] == "set" else self.tr("each image")),
+             self.tr("the whole set") if arguments["anchoring"] == "set"
+             else self.tr("each image")),
             (self.tr("Model images"), html.escape(
                 "{}: {}".format(model_images[0], ", ".join(model_images[1]))
                 if model_images else self.tr("all inputs"))),
-            (self.tr("Polygon mask"), self.tr("yes") if kwargs["vector_mask"] else self.tr("no")),
+            (self.tr("Polygon mask"),
+             self.tr("yes") if arguments["vector_mask"] else self.tr("no")),
             (self.tr("Weights of the overlap means / standard deviations"), "{:g} / {:g}".format(
-                kwargs["custom_mean_factor"], kwargs["custom_std_factor"])),
-            (self.tr("Statistics loaded from"), html.escape(kwargs["load_adjustments"] or "-")),
+                arguments["custom_mean_factor"], arguments["custom_std_factor"])),
+            (self.tr("Statistics loaded from"), html.escape(arguments["load_adjustments"] or "-")),
         ]
-        write_global_regression_report(path, result, [common.image_name(p) for p in inputs],
-                                       summary, common.plugin_version())
+
+    def report_page(self, result, names, outputs, summary, version):
+        return global_regression_html(result, names, summary, version)
 
     def _check_model_images(self, model_images, inputs):
         """Refuse a model selection that leaves no input in the model, naming the images (model
         images that are not inputs are otherwise ignored with a warning by the engine)."""
         mode, names = model_images
-        input_names = [common.image_name(path) for path in inputs]
+        input_names = [image_name(path) for path in inputs]
         if mode == "include" and not set(names) & set(input_names):
             raise QgsProcessingException(self.tr(
                 "None of the model images ({}) is one of the input rasters, so no image would "
@@ -259,12 +227,3 @@ class GlobalRegression(RadioMatchAlgorithm):
             raise QgsProcessingException(self.tr(
                 "The model images ({}) exclude every input raster, so no image would constrain "
                 "the model ({}, {}).").format(", ".join(names), MODEL_IMAGES, MODEL_IMAGES_MODE))
-
-    def _report_adjustments(self, result, feedback):
-        """Log the solved scale and offset of every image and band (1-based band numbers)."""
-        adjustments = (getattr(result, "details", None) or {}).get("adjustments") or {}
-        for name, values in adjustments.items():
-            pairs = zip(values.get("scale") or [], values.get("offset") or [])
-            for band, (scale, offset) in enumerate(pairs, start=1):
-                feedback.pushInfo(self.tr("{}, band {}: scale {:.6g}, offset {:.6g}").format(
-                    name, band, scale, offset))

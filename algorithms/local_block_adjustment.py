@@ -1,4 +1,5 @@
-"""Processing algorithm ``radiomatch:localblockadjustment``."""
+"""Processing algorithm ``radiomatch:localblockadjustment``: its parameters, help, engine
+arguments and report summary (the flow of a run is the base class's)."""
 
 import html
 import os
@@ -16,23 +17,10 @@ from qgis.core import (
     QgsProcessingParameterNumber,
 )
 
-from . import common
-from .common import (
-    CALCULATION_DTYPE,
-    CALCULATION_DTYPES,
-    CUSTOM_NODATA_VALUE,
-    DEBUG_LOGS,
-    IMAGE_PARALLEL_WORKERS,
-    INPUT,
-    OUTPUT_DTYPE,
-    OUTPUT_DTYPES,
-    OUTPUT_FOLDER,
-    OUTPUT_LAYERS,
-    REPORT,
-    SAVE_AS_COG,
-    WINDOW_PARALLEL_WORKERS,
-    RadioMatchAlgorithm,
-)
+from .algorithm import RadioMatchAlgorithm, load_on_completion
+from .inputs import image_name
+from .local_block_adjustment_report import local_block_adjustment_html
+from .parameters import enum_value, is_unset
 
 BLOCK_RULE = "BLOCK_RULE"
 NUMBER_OF_BLOCKS = "NUMBER_OF_BLOCKS"
@@ -52,6 +40,8 @@ BLOCK_RULE_COUNT, BLOCK_RULE_ROWS_COLS, BLOCK_RULE_CV = range(3)
 CORRECTION_METHODS = ("gamma", "linear")
 BLOCK_STATISTICS = "BLOCK_STATISTICS"
 BLOCK_STATISTICS_MODES = ("robust", "all_blocks")
+LOCAL_MODEL = "LOCAL_MODEL"
+LOCAL_MODELS = ("surface", "block_means")
 REFERENCE_MAP_NAME = "reference_block_map.tif"
 LOCAL_MAP_TEMPLATE = "$_block_map.tif"
 
@@ -82,6 +72,10 @@ class LocalBlockAdjustment(RadioMatchAlgorithm):
     def initAlgorithm(self, config=None):  # noqa: N802
         self.addInputParameter()
         self.addParameter(QgsProcessingParameterEnum(
+            LOCAL_MODEL, self.tr("Local model"),
+            [self.tr("Smooth surfaces fitted to the overlaps (leaves seamless images unchanged)"),
+             self.tr("Block means against their average (as spectralmatch)")], defaultValue=0))
+        self.addParameter(QgsProcessingParameterEnum(
             BLOCK_RULE, self.tr("Block grid"),
             [self.tr("Number of blocks per image (NUMBER_OF_BLOCKS)"),
              self.tr("Rows and columns (BLOCK_ROWS x BLOCK_COLS)"),
@@ -104,7 +98,7 @@ class LocalBlockAdjustment(RadioMatchAlgorithm):
             defaultValue=0))
         self.addParameter(QgsProcessingParameterEnum(
             BLOCK_STATISTICS, self.tr("Block statistics"),
-            [self.tr("Robust: leave out block means that disagree (clouds, shadows)"),
+            [self.tr("Robust: leave out blocks that disagree (clouds, shadows)"),
              self.tr("All blocks (as spectralmatch)")], defaultValue=0))
         self.addMaskParameters()
         self.addCommonOptions()
@@ -138,11 +132,13 @@ class LocalBlockAdjustment(RadioMatchAlgorithm):
             "<p>Local block adjustment removes the local radiometric differences that remain "
             "between overlapping rasters, typically after <i>Global regression</i> (chain "
             "Global regression's corrected rasters into this algorithm's input). The union of "
-            "the images is divided into a grid of blocks; each image gets a map of its block "
-            "means (the <i>local</i> map) and the <i>reference</i> map is their average. Both "
-            "maps are interpolated bilinearly to every pixel and each pixel is corrected toward "
-            "the reference (gamma or linear). Blocks are coarser than overlaps, so adjacent "
-            "images sharing a block are corrected even where they do not overlap.</p>"
+            "the images is divided into a grid of blocks. By default each image gets a smooth "
+            "correction surface, fitted so that overlapping images agree block by block over "
+            "the pixels they both cover; images that already agree are left unchanged. The "
+            "<i>block means</i> model (spectralmatch's) instead pulls each image's block means "
+            "toward their average over all images (gamma or linear), interpolated bilinearly to "
+            "every pixel; its blocks are coarser than overlaps, so adjacent images sharing a "
+            "block are corrected even where they do not overlap.</p>"
             "<p>Lists in qgis_process are given by repeating the parameter; enums take their "
             "index.</p>")
 
@@ -166,19 +162,32 @@ class LocalBlockAdjustment(RadioMatchAlgorithm):
                 "images blocks."),
             BLOCK_ROWS: self.tr("Number of block rows (block grid rule 1)."),
             BLOCK_COLS: self.tr("Number of block columns (block grid rule 1)."),
+            LOCAL_MODEL: self.tr(
+                "<i>Smooth surfaces</i> (default): per image and band a smooth correction field "
+                "(a low-order polynomial across the image that multiplies the values, or adds to "
+                "them for data centred on 0) fitted jointly so that overlapping images agree, "
+                "block by block, over the pixels both cover. It assumes the images differ by "
+                "slowly varying effects (illumination, vignetting, haze): images that already "
+                "agree are left unchanged, and partly covered blocks, nodata collars or a "
+                "brighter part of the scene never pass for a difference. <i>Block means</i>: "
+                "each image's block means are pulled toward their average over all images "
+                "(gamma or linear), exactly as spectralmatch. It assumes every image sees the "
+                "same ground in a block, so images that agreed are bent toward each other where "
+                "they cover different parts of a block."),
             ALPHA: self.tr(
-                "Blend between no correction (0) and the full correction toward the reference "
-                "block means (1)."),
+                "Blend between no correction (0) and the full correction (1)."),
             CORRECTION_METHOD: self.tr(
-                "<i>gamma</i>: a power law that brings the local mean to the reference mean "
-                "(the method of Yu et al. 2017; robust for reflectance and negative values). "
-                "<i>linear</i>: scales each pixel by reference mean / local mean."),
+                "Block means model only. <i>gamma</i>: a power law that brings the local mean to "
+                "the reference mean (the method of Yu et al. 2017; robust for reflectance and "
+                "negative values). <i>linear</i>: scales each pixel by reference mean / local "
+                "mean."),
             BLOCK_STATISTICS: self.tr(
-                "<i>Robust</i> (default): a block mean that disagrees with the other images' "
-                "means of the same block (a cloud, a shadow, a change) is left out of the "
-                "reference and of that image's correction, which there follows the neighbouring "
-                "blocks; with two images both means of such a block are left out. <i>All "
-                "blocks</i>: every block mean counts, exactly as spectralmatch."),
+                "<i>Robust</i> (default): a block that disagrees with the others (a cloud, a "
+                "shadow, a change) is left out: with smooth surfaces a block comparison that "
+                "disagrees with the fit of all the others; with block means a block mean that "
+                "disagrees with the other images' means of the same block, which is left out of "
+                "the reference and of that image's correction (with two images both means). "
+                "<i>All blocks</i>: every block counts, exactly as spectralmatch."),
             BLOCK_VALID_PIXEL_THRESHOLD: self.tr(
                 "A block gets a mean only if at least this fraction of its pixels is valid "
                 "(0 to 1, default 0.001)."),
@@ -203,6 +212,65 @@ class LocalBlockAdjustment(RadioMatchAlgorithm):
         })
         return text
 
+    # -- a run ----------------------------------------------------------------------------
+    def engine(self):
+        from ..core import local_block_adjustment
+        return local_block_adjustment
+
+    def engine_arguments(self, parameters, context, inputs, raster_crs):
+        return dict(
+            save_block_maps=self._block_map_paths(parameters, context),
+            load_block_maps=self._loaded_maps(parameters, context),
+            number_of_blocks=self._number_of_blocks(parameters, context),
+            alpha=self.parameterAsDouble(parameters, ALPHA, context),
+            correction_method=enum_value(self, parameters, CORRECTION_METHOD, context,
+                                         CORRECTION_METHODS),
+            override_bounds_canvas_coords=self._canvas(parameters, context, raster_crs),
+            block_valid_pixel_threshold=self.parameterAsDouble(
+                parameters, BLOCK_VALID_PIXEL_THRESHOLD, context),
+            block_statistics=enum_value(self, parameters, BLOCK_STATISTICS, context,
+                                        BLOCK_STATISTICS_MODES),
+            local_model=enum_value(self, parameters, LOCAL_MODEL, context, LOCAL_MODELS),
+        )
+
+    def files_written(self, arguments, inputs):
+        return [(SAVE_BLOCK_MAPS, path) for path in self._map_files(arguments, inputs)]
+
+    def start_message(self, count, folder):
+        return self.tr("Local block adjustment of {} image(s) into {}").format(count, folder)
+
+    def own_results(self, parameters, context, feedback, arguments, inputs, result):
+        """The saved block maps (reference first), loaded into the project when asked."""
+        block_maps = []
+        if arguments["save_block_maps"] is not None:
+            block_maps = [path for path in dict.fromkeys(self._map_files(arguments, inputs))
+                          if os.path.isfile(path)]
+            if self.parameterAsBoolean(parameters, LOAD_BLOCK_MAPS_TO_CANVAS, context):
+                load_on_completion(context, block_maps, BLOCK_MAP_LAYERS)
+        folder = self.parameterAsFileOutput(parameters, SAVE_BLOCK_MAPS, context) or None
+        return {SAVE_BLOCK_MAPS: folder, BLOCK_MAP_LAYERS: block_maps}
+
+    def report_summary(self, arguments, folder):
+        blocks = arguments["number_of_blocks"]
+        if isinstance(blocks, tuple):
+            rule = self.tr("{} rows x {} columns").format(*blocks)
+        elif blocks == "coefficient_of_variation":
+            rule = self.tr("from the coefficient of variation")
+        else:
+            rule = self.tr("{} blocks per image").format(blocks)
+        return [
+            (self.tr("Output folder"), html.escape(folder)),
+            (self.tr("Block grid rule"), html.escape(
+                self.tr("loaded block maps") if arguments["load_block_maps"] else rule)),
+            (self.tr("Correction method"), html.escape(arguments["correction_method"])),
+            (self.tr("Alpha"), "{:g}".format(arguments["alpha"])),
+            (self.tr("Polygon mask"),
+             self.tr("yes") if arguments["vector_mask"] else self.tr("no")),
+        ]
+
+    def report_page(self, result, names, outputs, summary, version):
+        return local_block_adjustment_html(result, names, outputs, summary, version)
+
     # -- parameter conversion ---------------------------------------------------------------
     def _number_of_blocks(self, parameters, context):
         rule = self.parameterAsEnum(parameters, BLOCK_RULE, context)
@@ -214,22 +282,23 @@ class LocalBlockAdjustment(RadioMatchAlgorithm):
         return self.parameterAsInt(parameters, NUMBER_OF_BLOCKS, context)
 
     def _canvas(self, parameters, context, raster_crs):
-        if common.is_unset(parameters, OVERRIDE_BOUNDS_CANVAS_COORDS):
+        if is_unset(parameters, OVERRIDE_BOUNDS_CANVAS_COORDS):
             return None
         extent = self.parameterAsExtent(parameters, OVERRIDE_BOUNDS_CANVAS_COORDS, context,
                                         raster_crs)
         return (extent.xMinimum(), extent.yMinimum(), extent.xMaximum(), extent.yMaximum())
 
     def _block_map_paths(self, parameters, context):
+        """The engine's (reference map, local map template) in SAVE_BLOCK_MAPS, or None."""
         folder = self.parameterAsFileOutput(parameters, SAVE_BLOCK_MAPS, context)
         if not folder:
-            return None, None
+            return None
         if "$" in folder:
             raise QgsProcessingException(self.tr(
                 "The block maps folder '{}' ({}) must not contain '$' (it marks the image name "
                 "in the map file names).").format(folder, SAVE_BLOCK_MAPS))
-        return folder, (os.path.join(folder, REFERENCE_MAP_NAME),
-                        os.path.join(folder, LOCAL_MAP_TEMPLATE))
+        return (os.path.join(folder, REFERENCE_MAP_NAME),
+                os.path.join(folder, LOCAL_MAP_TEMPLATE))
 
     def _loaded_maps(self, parameters, context):
         reference = self.parameterAsFile(parameters, LOAD_BLOCK_MAPS, context) or None
@@ -242,118 +311,13 @@ class LocalBlockAdjustment(RadioMatchAlgorithm):
             return None
         return (reference, local)
 
-    # -- run --------------------------------------------------------------------------------
-    @common.error_printed_once
-    def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
-        layers, inputs = common.input_layers_and_files(self, parameters, INPUT, context)
-        if not inputs:
-            raise QgsProcessingException(self.input_problem({}, context))
-        folder, outputs = common.output_paths(self, parameters, context, inputs)
-        raster_crs = layers[0].crs()
-        maps_folder, save_block_maps = self._block_map_paths(parameters, context)
-        load_block_maps = self._loaded_maps(parameters, context)
-        debug = self.parameterAsBoolean(parameters, DEBUG_LOGS, context)
-        report = self.report_path(parameters, context)
-        common.refuse_overwriting(
-            [(SAVE_BLOCK_MAPS, path) for path in self._maps_to_write(
-                save_block_maps, inputs, load_block_maps)] + [(REPORT, report)],
-            inputs, outputs)
-
-        kwargs = dict(
-            calculation_dtype=CALCULATION_DTYPES[
-                self.parameterAsEnum(parameters, CALCULATION_DTYPE, context)],
-            output_dtype=OUTPUT_DTYPES[self.parameterAsEnum(parameters, OUTPUT_DTYPE, context)],
-            vector_mask=common.vector_mask(self, parameters, context, raster_crs, feedback),
-            debug_logs=debug,
-            custom_nodata_value=common.optional_double(
-                self, parameters, CUSTOM_NODATA_VALUE, context),
-            image_parallel_workers=common.workers(
-                self, parameters, IMAGE_PARALLEL_WORKERS, context),
-            window_parallel_workers=common.workers(
-                self, parameters, WINDOW_PARALLEL_WORKERS, context),
-            window_size=common.window_size(self, parameters, context),
-            save_as_cog=self.parameterAsBoolean(parameters, SAVE_AS_COG, context),
-            number_of_blocks=self._number_of_blocks(parameters, context),
-            alpha=self.parameterAsDouble(parameters, ALPHA, context),
-            correction_method=CORRECTION_METHODS[
-                self.parameterAsEnum(parameters, CORRECTION_METHOD, context)],
-            save_block_maps=save_block_maps,
-            load_block_maps=load_block_maps,
-            override_bounds_canvas_coords=self._canvas(parameters, context, raster_crs),
-            block_valid_pixel_threshold=self.parameterAsDouble(
-                parameters, BLOCK_VALID_PIXEL_THRESHOLD, context),
-            block_statistics=BLOCK_STATISTICS_MODES[
-                self.parameterAsEnum(parameters, BLOCK_STATISTICS, context)],
-        )
-        feedback.pushInfo(self.tr("Local block adjustment of {} image(s) into {}").format(
-            len(inputs), folder))
-        result = common.run_engine(
-            "local_block_adjustment", inputs, outputs, kwargs, feedback, debug)
-        written = list(getattr(result, "output_images", None) or outputs)
-        common.load_on_completion(context, written, OUTPUT_LAYERS)
-
-        block_maps = []
-        if save_block_maps is not None:
-            block_maps = self._saved_maps(save_block_maps, inputs, load_block_maps)
-            if self.parameterAsBoolean(parameters, LOAD_BLOCK_MAPS_TO_CANVAS, context):
-                common.load_on_completion(context, block_maps, BLOCK_MAP_LAYERS)
-        if report:
-            self.write_report(report, lambda path: self._write_report(
-                path, result, inputs, written, folder, kwargs), feedback)
-        return {
-            OUTPUT_FOLDER: folder,
-            OUTPUT_LAYERS: written,
-            SAVE_BLOCK_MAPS: maps_folder,
-            BLOCK_MAP_LAYERS: block_maps,
-            REPORT: report,
-        }
-
-    def _write_report(self, path, result, inputs, outputs, folder, kwargs):
-        from .report import write_local_block_adjustment_report
-
-        blocks = kwargs["number_of_blocks"]
-        if isinstance(blocks, tuple):
-            rule = self.tr("{} rows x {} columns").format(*blocks)
-        elif blocks == "coefficient_of_variation":
-            rule = self.tr("from the coefficient of variation")
-        else:
-            rule = self.tr("{} blocks per image").format(blocks)
-        loaded = kwargs["load_block_maps"]
-        summary = [
-            (self.tr("Output folder"), html.escape(folder)),
-            (self.tr("Block grid rule"), html.escape(
-                self.tr("loaded block maps") if loaded else rule)),
-            (self.tr("Correction method"), html.escape(kwargs["correction_method"])),
-            (self.tr("Alpha"), "{:g}".format(kwargs["alpha"])),
-            (self.tr("Polygon mask"), self.tr("yes") if kwargs["vector_mask"] else self.tr("no")),
-        ]
-        write_local_block_adjustment_report(
-            path, result, [common.image_name(p) for p in inputs], outputs, summary,
-            kwargs["alpha"], kwargs["correction_method"], common.plugin_version())
-
     @staticmethod
-    def _maps_to_write(save_block_maps, inputs, load_block_maps):
-        """Every block map file this run may write (the reference, then one per name)."""
-        if save_block_maps is None:
+    def _map_files(arguments, inputs):
+        """Every block map file the run may write: the reference, then one per image name (the
+        inputs', then those of the loaded local maps)."""
+        if arguments["save_block_maps"] is None:
             return []
-        reference, template = save_block_maps
-        names = [common.image_name(path) for path in inputs]
-        if load_block_maps and load_block_maps[1]:
-            names += [common.image_name(path) for path in load_block_maps[1]]
+        reference, template = arguments["save_block_maps"]
+        loaded = arguments["load_block_maps"]
+        names = [image_name(path) for path in inputs + list(loaded and loaded[1] or [])]
         return [reference] + [template.replace("$", name) for name in names]
-
-    @staticmethod
-    def _saved_maps(save_block_maps, inputs, load_block_maps):
-        """The map files this run wrote: the reference, then one per image name."""
-        reference, template = save_block_maps
-        names = [common.image_name(path) for path in inputs]
-        if load_block_maps and load_block_maps[1]:
-            names += [common.image_name(path) for path in load_block_maps[1]]
-        candidates = [reference] + [template.replace("$", name) for name in names]
-        seen = set()
-        found = []
-        for path in candidates:
-            if path not in seen and os.path.isfile(path):
-                seen.add(path)
-                found.append(path)
-        return found

@@ -4,7 +4,8 @@ from qgis.core import QgsProcessingProvider
 from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 
-from .common import icon_path, log_missing_dependencies, plugin_version
+from .about import icon_path, plugin_version
+from .engine import log_missing_dependencies
 from .global_regression import GlobalRegression
 from .local_block_adjustment import LocalBlockAdjustment
 

@@ -1,4 +1,4 @@
-"""The adjustments JSON file (reference layout, §4.1 of the specification) and its sidecar.
+"""The adjustments JSON file (spectralmatch's layout, below) and its sidecar.
 
 Layout: ``{name: {"adjustments": {"band_0": {"scale", "offset"}}, "whole_stats": {"band_0":
 {"mean", "std", "size"}}, "overlap_stats": {other: {"band_0": {...}}}}}``. Run metadata goes to

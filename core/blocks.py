@@ -1,5 +1,6 @@
 """The block grid of local block adjustment, block-mean maps, normalised bilinear interpolation
-from block centres to pixel centres, and block-map GeoTIFF files (§3 and §4.2 of the spec)."""
+from block centres to pixel centres, and block-map GeoTIFF files (one pixel per block, NaN
+nodata; docs/DESIGN.md, "Block maps")."""
 import math
 import os
 from dataclasses import dataclass

@@ -1,4 +1,4 @@
-"""Local corrections as pure array functions (§3.7): gamma with one shift per run, and linear.
+"""Local corrections as pure array functions: gamma with one shift per run, and linear.
 
 ``alpha`` blends the target mean between the local mean (0) and the reference mean (1).
 Pixels without an interpolated reference or local mean are left unchanged and counted.

@@ -48,9 +48,9 @@ class ModelSolution:
 
 def _overlap_rows(band, overlaps, use, mean_factor, std_factor, centre=0.0, spread=1.0,
                   row_weight=None):
-    """The sparse entries of the overlap rows of one band (§2.7 (A)): per used pair a mean row
-    and a std row, as (rows, cols, values, (first, second, pixel pairs)). Rows are weighted by
-    ``row_weight(pixel pairs)`` (the reference: the count itself) and statistics expressed as
+    """The sparse entries of the overlap rows of one band: per used pair a mean row
+    (a_i m_ij + b_i = a_j m_ji + b_j) and a std row (a_i s_ij = a_j s_ji), as (rows, cols,
+    values, (first, second, pixel pairs)). Rows are weighted by ``row_weight(pixel pairs)`` (the reference: the count itself) and statistics expressed as
     ``(value - centre) / spread`` (the set anchoring's normalised units; the reference's are
     ``centre = 0, spread = 1``, which leaves every number as it was)."""
     first = np.array([o.first for o in overlaps], dtype=np.int64)
@@ -81,7 +81,8 @@ def _overlap_rows(band, overlaps, use, mean_factor, std_factor, centre=0.0, spre
 def _per_image_system(band, count, included, whole_mean, whole_std, overlaps, mean_factor,
                       std_factor):
     """The reference's rows of one band: the overlap rows of pairs with an included image, then
-    per included image a mean and a std anchor row of weight p = W / 2N (§2.7 (B))."""
+    per included image a mean and a std anchor row of weight p = W / 2N, W the
+    total weight of the overlap rows and N the number of images (docs/DESIGN.md, "Anchoring")."""
     def use(first, second, weight):
         return (weight > 0) & (included[first] | included[second])
 

@@ -217,8 +217,10 @@ def run_tasks(function, tasks, workers, progress, consume=None):
 class DatasetCache:
     """Per-thread open rasterio datasets (a GDAL handle must not be shared between threads).
 
-    :meth:`close` closes them all (also once a stage's threads are done: the cache stays usable): every handle keeps its
-    own decoding buffers and cached blocks, and a new pool's threads would open new ones."""
+    :meth:`close` closes them all, also once a stage's threads are done (the cache stays
+    usable): every handle keeps its own decoding buffers and cached blocks, and a new pool's
+    threads would open new ones. A thread keeps at most ``_HANDLES_PER_THREAD`` open, the
+    least recently used is closed first."""
 
     def __init__(self):
         self._local = threading.local()
@@ -250,9 +252,3 @@ class DatasetCache:
                 dataset.close()
             self._all.clear()
             self._generation += 1
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()

@@ -3,7 +3,7 @@ streams every image through a correction, and the bookkeeping of one run (warnin
 outputs removed on failure or cancel, published only when every output is complete)."""
 import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import rasterio
@@ -29,14 +29,28 @@ WORKING_CACHE_BYTES = 128 * 1024 * 1024
 NEEDS_FLOAT64 = ("uint32", "int32", "float64")
 
 
-@dataclass
-class RunResult:
-    """What a run produced: output paths in input order, warnings and per-output counts."""
-    output_images: list
-    warnings: list
-    clipped_pixels: dict = field(default_factory=dict)
-    nudged_pixels: dict = field(default_factory=dict)
-    details: dict = field(default_factory=dict)
+class RunResult(list):
+    """The output paths in input order, which is what the reference's functions return (so
+    scripts written for spectralmatch iterate, index and compare it unchanged), carrying the
+    run's ``warnings``, the per-output counts ``clipped_pixels`` and ``nudged_pixels``
+    ({path: count}) and the algorithm's ``details``."""
+
+    def __init__(self, output_images, warnings, clipped_pixels=None, nudged_pixels=None,
+                 details=None):
+        super().__init__(output_images)
+        self.warnings = warnings
+        self.clipped_pixels = {} if clipped_pixels is None else clipped_pixels
+        self.nudged_pixels = {} if nudged_pixels is None else nudged_pixels
+        self.details = {} if details is None else details
+
+    @property
+    def output_images(self):
+        """The output paths as a plain list."""
+        return list(self)
+
+    def __repr__(self):
+        return (f"RunResult({list(self)!r}, warnings={self.warnings!r}, "
+                f"details={sorted(self.details)!r})")
 
 
 @dataclass
@@ -129,11 +143,6 @@ class Run:
     def debug(self, message):
         if self.debug_logs:
             LOGGER.info(message)
-
-    def flush_warnings(self, collected):
-        for message in collected:
-            self.warn(message)
-        collected.clear()
 
     def __enter__(self):
         self._environment = rasterio.Env(GDAL_CACHEMAX=WORKING_CACHE_BYTES)

@@ -46,15 +46,6 @@ class Moments:
                 moments.m2[band] = np.sum(np.square(deviation, out=deviation), where=keep)
         return moments
 
-    @classmethod
-    def from_values(cls, count, mean, std):
-        """Moments from stored statistics (population std)."""
-        moments = cls(len(count))
-        moments.count[:] = count
-        moments.mean[:] = mean
-        moments.m2[:] = np.square(np.asarray(std, dtype=np.float64)) * moments.count
-        return moments
-
     def merge(self, other):
         """Add another set of moments into this one."""
         total = self.count + other.count

@@ -1,5 +1,6 @@
 """Shared helpers for the core (engine) tests: synthetic scenes, GeoTIFF tiles cut from them with
-a known radiometric distortion, checksums that prove inputs are never modified.
+a known radiometric distortion, checksums that prove inputs are never modified, and the
+reference's global model written independently (an oracle for the solver).
 
 No QGIS here: numpy and rasterio only. ``import core_helpers`` also puts the repository root on
 ``sys.path`` so that the engine imports as ``core``.
@@ -166,7 +167,7 @@ class InputGuard:
 
 
 def stats_document(images, bands=1):
-    """An adjustments JSON document (§4.1 layout) from hand-written statistics.
+    """An adjustments JSON document (the reference's layout) from hand-written statistics.
 
     ``images``: {name: {"whole": (mean, std, size), "overlaps": {other: (mean, std, size)}}};
     a statistic is a scalar (every band) or a per-band list. Adjustments are written as
@@ -189,3 +190,53 @@ def write_json(path, document):
     with open(path, "w", encoding="utf-8") as handle:
         json.dump(document, handle, indent=2)
     return path
+
+
+# ------------------------------------------------------------------------------------------------
+# The reference's global model, written independently (an oracle for core/global_model.py)
+# ------------------------------------------------------------------------------------------------
+def reference_model(included, whole_mean, whole_std, overlaps, mean_factor=1.0, std_factor=1.0):
+    """The reference's global model (per-image anchoring), written independently and densely
+    for one band: overlap rows of weight n (mean and std), two anchor rows per included image
+    of weight W / 2N, and the least-squares solution closest to identity,
+    x = x0 + pinv(A)(y - A x0). ``overlaps``: (i, j, m_ij, s_ij, m_ji, s_ji, size)."""
+    count = len(included)
+    rows, targets, total = [], [], 0.0
+    for i, j, m_ij, s_ij, m_ji, s_ji, size in overlaps:
+        if size <= 0 or not (included[i] or included[j]):
+            continue
+        total += size
+        row = np.zeros(2 * count)
+        row[[2 * i, 2 * i + 1, 2 * j, 2 * j + 1]] = [m_ij, 1.0, -m_ji, -1.0]
+        rows.append(row * size * mean_factor)
+        targets.append(0.0)
+        row = np.zeros(2 * count)
+        row[[2 * i, 2 * j]] = [s_ij, -s_ji]
+        rows.append(row * size * std_factor)
+        targets.append(0.0)
+    weight = total / (2 * count) if total > 0 else 1.0
+    for k in np.flatnonzero(included):
+        row = np.zeros(2 * count)
+        row[[2 * k, 2 * k + 1]] = [weight * whole_mean[k], weight]
+        rows.append(row)
+        targets.append(weight * whole_mean[k])
+        row = np.zeros(2 * count)
+        row[2 * k] = weight * whole_std[k]
+        rows.append(row)
+        targets.append(weight * whole_std[k])
+    matrix, targets = np.array(rows), np.array(targets)
+    identity = np.tile([1.0, 0.0], count)
+    solution = identity + np.linalg.pinv(matrix) @ (targets - matrix @ identity)
+    return solution[0::2], solution[1::2]
+
+
+def assert_worked_example(scales, offsets):
+    """The reference's worked example (A 100 +- 10 and B 120 +- 15 in their overlap and as a
+    whole, C alone, per-image anchoring), as verified against spectralmatch: parameters to
+    1e-4 relative, corrected means and stds to the two decimals printed."""
+    np.testing.assert_allclose([scales[0], offsets[0], scales[1], offsets[1]],
+                               [1.2466, -14.795, 0.8356, 9.863], rtol=1e-4)
+    np.testing.assert_allclose([scales[2], offsets[2]], [1.0, 0.0], atol=1e-9)
+    np.testing.assert_allclose([scales[0] * 100 + offsets[0], scales[1] * 120 + offsets[1]],
+                               [109.86, 110.14], atol=0.005)
+    np.testing.assert_allclose([scales[0] * 10, scales[1] * 15], [12.47, 12.53], atol=0.005)

@@ -1,5 +1,5 @@
-"""Unit tests of core/global_model.py under the set anchoring (the reference's per-image
-anchoring is tested against the specification's oracle in test_core_global_regression.py).
+"""Unit tests of core/global_model.py: the set anchoring, then the reference's per-image
+anchoring (against its worked example and an independent dense implementation).
 
 Statistics are generated from known gains and offsets, so that the exact answer is known: the
 corrected images agree everywhere (one common gain and offset per band is all that is left)."""
@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import scipy.linalg
 
+from core_helpers import assert_worked_example, reference_model
 from core.footprints import connected_groups
 from core.global_model import OverlapStats, overlap_seams, solve_model
 from core.statistics import overlap_precision
@@ -78,7 +79,7 @@ def test_the_reference_anchoring_leaves_part_of_the_seam_on_the_same_grid():
 
 
 def test_the_worked_example_matches_exactly_at_the_mean_of_the_two_images():
-    """§2.7's example (A 100 +- 10, B 120 +- 15 in their overlap and as a whole; C alone): the
+    """The reference's worked example (A 100 +- 10, B 120 +- 15 in their overlap and as a whole; C alone): the
     per-image anchors stop at 109.86 / 110.14; the set meets at 110 +- 12.5, and C, a group of
     its own, is left as it is."""
     whole_mean, whole_std = np.array([[100.0], [120.0], [57.0]]), np.array([[10.0], [15.0], [4.0]])
@@ -257,3 +258,63 @@ def test_inconsistent_statistics_give_the_constrained_least_squares_solution():
                                                      *factors)
         np.testing.assert_allclose(solution.scales[:, 0], scales, rtol=1e-9)
         np.testing.assert_allclose(solution.offsets[:, 0], offsets, rtol=1e-9, atol=1e-7)
+
+
+# ---------------------------------------------------------------------------------------------
+# The reference's per-image anchoring (anchoring="per_image")
+# ---------------------------------------------------------------------------------------------
+EXAMPLE_WHOLE_MEAN = np.array([[100.0], [120.0], [57.0]])   # C's statistics are arbitrary
+EXAMPLE_WHOLE_STD = np.array([[10.0], [15.0], [4.0]])
+EXAMPLE_OVERLAP = OverlapStats(0, 1, np.array([100.0]), np.array([10.0]), np.array([120.0]),
+                               np.array([15.0]), np.array([1000.0]))
+
+
+def test_worked_example_through_solve_model():
+    solution = solve_model(np.ones(3, dtype=bool), EXAMPLE_WHOLE_MEAN, EXAMPLE_WHOLE_STD,
+                           [EXAMPLE_OVERLAP], anchoring="per_image")
+    assert_worked_example(solution.scales[:, 0], solution.offsets[:, 0])
+    assert solution.converged
+
+    only_a = solve_model(np.array([True, False, False]), EXAMPLE_WHOLE_MEAN, EXAMPLE_WHOLE_STD,
+                         [EXAMPLE_OVERLAP], anchoring="per_image")
+    np.testing.assert_allclose(only_a.scales[:, 0], [1.0, 0.6667, 1.0], rtol=1e-4)
+    np.testing.assert_allclose(only_a.offsets[:, 0], [0.0, 20.0, 0.0], atol=1e-4)
+    # B now matches A exactly; C had no row at all
+    assert only_a.scales[1, 0] * 120 + only_a.offsets[1, 0] == pytest.approx(100.0, abs=1e-6)
+    assert only_a.scales[1, 0] * 15 == pytest.approx(10.0, abs=1e-6)
+    assert only_a.unconstrained == [2]
+
+
+def test_solve_model_matches_an_independent_dense_implementation_of_the_reference():
+    rng = np.random.default_rng(7)
+    count = 6
+    whole_mean = rng.uniform(50, 150, (count, 1))
+    whole_std = rng.uniform(5, 20, (count, 1))
+    links = [(0, 1), (0, 2), (1, 2), (2, 3), (3, 4)]            # image 5 is alone
+    overlaps = [OverlapStats(i, j, rng.uniform(50, 150, 1), rng.uniform(5, 20, 1),
+                             rng.uniform(50, 150, 1), rng.uniform(5, 20, 1),
+                             rng.integers(10, 5000, 1).astype(float)) for i, j in links]
+    flat = [(o.first, o.second, o.mean_first[0], o.std_first[0], o.mean_second[0],
+             o.std_second[0], o.size[0]) for o in overlaps]
+    for included in (np.ones(count, bool), np.array([True, False, True, False, False, True])):
+        for factors in ((1.0, 1.0), (3.0, 0.5), (0.25, 4.0)):
+            solution = solve_model(included, whole_mean, whole_std, overlaps, *factors,
+                                   anchoring="per_image")
+            scales, offsets = reference_model(included, whole_mean[:, 0], whole_std[:, 0], flat, *factors)
+            np.testing.assert_allclose(solution.scales[:, 0], scales, rtol=1e-9, atol=1e-9)
+            np.testing.assert_allclose(solution.offsets[:, 0], offsets, rtol=1e-9, atol=1e-7)
+
+
+def test_mean_factor_weights_the_mean_rows_quadratically():
+    """A larger custom_mean_factor shrinks the corrected overlap mean difference, a larger
+    custom_std_factor the std difference (the worked example's numbers)."""
+    def gaps(mean_factor, std_factor):
+        s = solve_model(np.ones(3, bool), EXAMPLE_WHOLE_MEAN, EXAMPLE_WHOLE_STD,
+                        [EXAMPLE_OVERLAP], mean_factor, std_factor, anchoring="per_image")
+        a, b = s.scales[:, 0], s.offsets[:, 0]
+        return abs(a[0] * 100 + b[0] - a[1] * 120 - b[1]), abs(a[0] * 10 - a[1] * 15)
+
+    mean_gap, std_gap = gaps(1.0, 1.0)
+    assert gaps(5.0, 1.0)[0] < mean_gap / 10
+    assert gaps(1.0, 5.0)[1] < std_gap / 10
+    assert gaps(0.2, 1.0)[0] > mean_gap * 5

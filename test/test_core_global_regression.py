@@ -1,7 +1,7 @@
 """Core engine tests for Global regression (``core.global_regression``), on generated GeoTIFFs.
 
-Specification: ../shared/spec/ALGORITHMS.md, sections 1, 2, 4.1, 4.3 and 5; decisions in
-docs/DESIGN.md. No QGIS: numpy, rasterio and scipy only. Every run's inputs are checksummed
+The model itself (``core/global_model.py``) is tested on its own in test_core_global_model.py;
+decisions in docs/DESIGN.md. No QGIS: numpy, rasterio and scipy only. Every run's inputs are checksummed
 before and after (the ``guard`` fixture): the engine must never modify them, nor write anything
 next to them.
 """
@@ -15,9 +15,9 @@ import rasterio
 from rasterio.warp import transform_geom
 
 import core_helpers as H  # also puts the repository root on sys.path
+from core_helpers import assert_worked_example, reference_model
 import known_truth
 from core import CancelledError, RadioMatchError, global_regression
-from core.global_model import OverlapStats, solve_model
 
 # ------------------------------------------------------------------------------------------------
 # fixtures and helpers
@@ -90,39 +90,6 @@ def valid_of(path):
     return data, data != nodata
 
 
-def oracle(included, whole_mean, whole_std, overlaps, mean_factor=1.0, std_factor=1.0):
-    """Independent dense implementation of §2.7 for one band: x = x0 + pinv(A)(y - A x0).
-    ``overlaps``: (i, j, m_ij, s_ij, m_ji, s_ji, size)."""
-    count = len(included)
-    rows, targets, total = [], [], 0.0
-    for i, j, m_ij, s_ij, m_ji, s_ji, size in overlaps:
-        if size <= 0 or not (included[i] or included[j]):
-            continue
-        total += size
-        row = np.zeros(2 * count)
-        row[[2 * i, 2 * i + 1, 2 * j, 2 * j + 1]] = [m_ij, 1.0, -m_ji, -1.0]
-        rows.append(row * size * mean_factor)
-        targets.append(0.0)
-        row = np.zeros(2 * count)
-        row[[2 * i, 2 * j]] = [s_ij, -s_ji]
-        rows.append(row * size * std_factor)
-        targets.append(0.0)
-    weight = total / (2 * count) if total > 0 else 1.0
-    for k in np.flatnonzero(included):
-        row = np.zeros(2 * count)
-        row[[2 * k, 2 * k + 1]] = [weight * whole_mean[k], weight]
-        rows.append(row)
-        targets.append(weight * whole_mean[k])
-        row = np.zeros(2 * count)
-        row[2 * k] = weight * whole_std[k]
-        rows.append(row)
-        targets.append(weight * whole_std[k])
-    matrix, targets = np.array(rows), np.array(targets)
-    identity = np.tile([1.0, 0.0], count)
-    solution = identity + np.linalg.pinv(matrix) @ (targets - matrix @ identity)
-    return solution[0::2], solution[1::2]
-
-
 def overlaps_from_document(document, names, band):
     """The (i, j, m_ij, s_ij, m_ji, s_ji, size) list of a saved adjustments document."""
     found = []
@@ -164,7 +131,7 @@ def test_known_gains_and_offsets_are_recovered_against_the_reference_tile(tiles,
 
 
 def test_default_model_reduces_every_overlap_disagreement(tiles, tmp_path):
-    """With every tile in the model the result is a compromise (§2.7): the corrected overlap
+    """With every tile in the model the result is a compromise (docs/DESIGN.md, "Anchoring"): the corrected overlap
     means move most of the way towards each other, in every pair and band."""
     result = run(tiles.paths, tmp_path / "out")
     outputs = [valid_of(path) for path in result.output_images]
@@ -349,40 +316,7 @@ def test_unknown_anchoring_is_an_error(tiles, tmp_path):
 
 
 # ------------------------------------------------------------------------------------------------
-# the worked example of §2.7
-
-EXAMPLE_WHOLE_MEAN = np.array([[100.0], [120.0], [57.0]])   # C's statistics are arbitrary
-EXAMPLE_WHOLE_STD = np.array([[10.0], [15.0], [4.0]])
-EXAMPLE_OVERLAP = OverlapStats(0, 1, np.array([100.0]), np.array([10.0]), np.array([120.0]),
-                               np.array([15.0]), np.array([1000.0]))
-
-
-def assert_worked_example(scales, offsets):
-    """The verified figures of §2.7: parameters to 1e-4 relative, corrected means and stds to
-    the two decimals printed."""
-    np.testing.assert_allclose([scales[0], offsets[0], scales[1], offsets[1]],
-                               [1.2466, -14.795, 0.8356, 9.863], rtol=1e-4)
-    np.testing.assert_allclose([scales[2], offsets[2]], [1.0, 0.0], atol=1e-9)
-    np.testing.assert_allclose([scales[0] * 100 + offsets[0], scales[1] * 120 + offsets[1]],
-                               [109.86, 110.14], atol=0.005)
-    np.testing.assert_allclose([scales[0] * 10, scales[1] * 15], [12.47, 12.53], atol=0.005)
-
-
-def test_worked_example_through_solve_model():
-    solution = solve_model(np.ones(3, dtype=bool), EXAMPLE_WHOLE_MEAN, EXAMPLE_WHOLE_STD,
-                           [EXAMPLE_OVERLAP], anchoring="per_image")
-    assert_worked_example(solution.scales[:, 0], solution.offsets[:, 0])
-    assert solution.converged
-
-    only_a = solve_model(np.array([True, False, False]), EXAMPLE_WHOLE_MEAN, EXAMPLE_WHOLE_STD,
-                         [EXAMPLE_OVERLAP], anchoring="per_image")
-    np.testing.assert_allclose(only_a.scales[:, 0], [1.0, 0.6667, 1.0], rtol=1e-4)
-    np.testing.assert_allclose(only_a.offsets[:, 0], [0.0, 20.0, 0.0], atol=1e-4)
-    # B now matches A exactly; C had no row at all
-    assert only_a.scales[1, 0] * 120 + only_a.offsets[1, 0] == pytest.approx(100.0, abs=1e-6)
-    assert only_a.scales[1, 0] * 15 == pytest.approx(10.0, abs=1e-6)
-    assert only_a.unconstrained == [2]
-
+# the reference's worked example, end to end (the model alone: test_core_global_model.py)
 
 def example_document():
     return H.stats_document({
@@ -439,26 +373,6 @@ def test_worked_example_end_to_end_from_a_hand_written_json(example_rasters, tmp
                                rtol=1e-4)
     np.testing.assert_allclose([params(result, n)[1][0] for n in "ABC"], [0.0, 20.0, 0.0],
                                atol=1e-4)
-
-
-def test_solve_model_matches_a_dense_implementation_of_the_specification():
-    rng = np.random.default_rng(7)
-    count = 6
-    whole_mean = rng.uniform(50, 150, (count, 1))
-    whole_std = rng.uniform(5, 20, (count, 1))
-    links = [(0, 1), (0, 2), (1, 2), (2, 3), (3, 4)]            # image 5 is alone
-    overlaps = [OverlapStats(i, j, rng.uniform(50, 150, 1), rng.uniform(5, 20, 1),
-                             rng.uniform(50, 150, 1), rng.uniform(5, 20, 1),
-                             rng.integers(10, 5000, 1).astype(float)) for i, j in links]
-    flat = [(o.first, o.second, o.mean_first[0], o.std_first[0], o.mean_second[0],
-             o.std_second[0], o.size[0]) for o in overlaps]
-    for included in (np.ones(count, bool), np.array([True, False, True, False, False, True])):
-        for factors in ((1.0, 1.0), (3.0, 0.5), (0.25, 4.0)):
-            solution = solve_model(included, whole_mean, whole_std, overlaps, *factors,
-                                   anchoring="per_image")
-            scales, offsets = oracle(included, whole_mean[:, 0], whole_std[:, 0], flat, *factors)
-            np.testing.assert_allclose(solution.scales[:, 0], scales, rtol=1e-9, atol=1e-9)
-            np.testing.assert_allclose(solution.offsets[:, 0], offsets, rtol=1e-9, atol=1e-7)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -725,7 +639,8 @@ def test_disconnected_groups_are_solved_separately_with_a_warning(tmp_path, guar
 
 def test_excluded_images_are_matched_only_to_directly_overlapping_model_images(tmp_path, guard):
     """A chain a - b - c with only a in the model: b is matched to a; c touches only b, an
-    excluded image, so it keeps identity and a warning says so (§2.7, H40)."""
+    excluded image, so it keeps identity and a warning says so (the reference uses only pairs
+    with an included image)."""
     folder = tmp_path / "in"
     data = H.scene(30, 90, seed=9)
     paths = [H.write_tile(str(folder / f"{name}.tif"), data, 0, col, 30, 40, gain=gain,
@@ -756,7 +671,7 @@ def test_custom_mean_and_std_factors_change_the_solution_as_specified(tiles, tmp
         whole_std = [document[n]["whole_stats"][f"band_{band}"]["std"] for n in tiles.names]
         flat = overlaps_from_document(document, tiles.names, band)
         for factors, result in results.items():
-            scales, offsets = oracle(included, whole_mean, whole_std, flat, *factors)
+            scales, offsets = reference_model(included, whole_mean, whole_std, flat, *factors)
             for k, name in enumerate(tiles.names):
                 got_scale, got_offset = params(result, name)
                 assert got_scale[band] == pytest.approx(scales[k], rel=1e-9)
@@ -765,21 +680,6 @@ def test_custom_mean_and_std_factors_change_the_solution_as_specified(tiles, tmp
             assert not np.allclose([params(results[factors], n)[0][band] for n in tiles.names],
                                    [params(default, n)[0][band] for n in tiles.names],
                                    rtol=1e-6)
-
-
-def test_mean_factor_weights_the_mean_rows_quadratically():
-    """A larger custom_mean_factor shrinks the corrected overlap mean difference, a larger
-    custom_std_factor the std difference (the worked example's numbers)."""
-    def gaps(mean_factor, std_factor):
-        s = solve_model(np.ones(3, bool), EXAMPLE_WHOLE_MEAN, EXAMPLE_WHOLE_STD,
-                        [EXAMPLE_OVERLAP], mean_factor, std_factor, anchoring="per_image")
-        a, b = s.scales[:, 0], s.offsets[:, 0]
-        return abs(a[0] * 100 + b[0] - a[1] * 120 - b[1]), abs(a[0] * 10 - a[1] * 15)
-
-    mean_gap, std_gap = gaps(1.0, 1.0)
-    assert gaps(5.0, 1.0)[0] < mean_gap / 10
-    assert gaps(1.0, 5.0)[1] < std_gap / 10
-    assert gaps(0.2, 1.0)[0] > mean_gap * 5
 
 
 @pytest.mark.parametrize("factor", [-1.0, float("nan"), True, "2"])
@@ -965,7 +865,7 @@ def test_integer_outputs_are_clipped_and_nodata_collisions_nudged_with_counts(tm
     expected[~valid] = 0
     np.testing.assert_array_equal(out, expected)
     assert out.dtype == np.uint8
-    # spot checks of §2.8: -49 -> 0 -> nudged 1; 0.5 -> 1; 255.5 -> 256 -> 255; 29950 -> 255
+    # spot checks of the rounding, clipping and nudging: -49 -> 0 -> nudged 1; 0.5 -> 1; 255.5 -> 256 -> 255; 29950 -> 255
     assert out[0, 1] == 1 and out[0, 5] == 1 and out[1, 2] == 255 and out[1, 5] == 255
     path_b = result.output_images[1]
     assert result.clipped_pixels[path_b] == int(np.count_nonzero(

@@ -1,4 +1,6 @@
-"""Core tests for Local block adjustment (spec ALGORITHMS.md §3, §4.2, §5; issue 3).
+"""Core tests of ``core.local_block_adjustment`` end to end (the block grid, the corrections,
+block map files, validity, bad input); the unit tests of its parts are in test_core_blocks.py
+and test_core_corrections.py.
 
 Every end-to-end test writes real GeoTIFFs with rasterio into ``tmp_path`` and runs
 ``core.local_block_adjustment`` on them. The engine is imported as ``core`` (the repository root
@@ -17,9 +19,7 @@ from affine import Affine
 import core
 import core_helpers
 from core import CancelledError, RadioMatchError, local_block_adjustment
-from core.blocks import (BlockGrid, BlockMap, grid_shape_for_count, grid_shape_from_variation,
-                         normalised_bilinear)
-from core.corrections import gamma_correction, gamma_shift, linear_correction
+from core.blocks import grid_shape_for_count
 
 # ---------------------------------------------------------------------------------------------
 # Helpers (GeoTIFF writing, reading and checksums from core_helpers): small rasters on a 30 m
@@ -100,37 +100,8 @@ def run(inputs, out, **options):
 
 
 # ---------------------------------------------------------------------------------------------
-# §3.2 block grid
+# The block grid
 # ---------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("blocks, images, width, height, expected", [
-    (100, 1, 1000.0, 1000.0, (10, 10)),     # one square image
-    (100, 2, 1000.0, 1000.0, (14, 14)),     # two images, square canvas: 196 blocks
-    (100, 3, 3000.0, 1000.0, (10, 30)),     # three images on a 3:1 canvas: 10 rows x 30 cols
-    (10, 1, 100.0, 99.0, (3, 3)),           # 9 < 10 blocks
-])
-def test_grid_shape_for_count_verified_examples(blocks, images, width, height, expected):
-    assert grid_shape_for_count(blocks, images, width, height) == expected
-
-
-def test_grid_shape_for_count_rounds_half_to_even():
-    # sqrt(25 * 1/4) = 2.5: Python's round gives 2 columns (half up would give 3 -> 8 x 3).
-    assert grid_shape_for_count(25, 1, 1.0, 4.0) == (12, 2)
-    rows, cols = grid_shape_for_count(7, 5, 1234.0, 567.0)
-    assert rows * cols <= 35
-
-
-def test_grid_shape_from_variation_rule():
-    warnings = []
-    assert grid_shape_from_variation(1000, 100.0, 36.0, warnings) == (10, 10)    # CV = ref CV
-    assert grid_shape_from_variation(1000, 100.0, 50.0, warnings) == (14, 14)    # 13.89 -> 14
-    assert grid_shape_from_variation(1000, 100.0, 1.0, warnings) == (1, 1)       # never 0
-    assert grid_shape_from_variation(0, 0.0, 0.0, warnings) == (10, 10)          # no pixels
-    assert grid_shape_from_variation(1000, 0.0, 5.0, warnings) == (10, 10)       # mean 0
-    assert warnings == []
-    assert grid_shape_from_variation(1000, -100.0, 72.0, warnings) == (20, 20)   # |mean|
-    assert len(warnings) == 1 and "negative" in warnings[0]
-
-
 def test_grid_int_end_to_end_three_images_on_3_to_1_canvas(tmp_path):
     folder = tmp_path / "in"
     folder.mkdir()
@@ -200,7 +171,7 @@ def test_grid_coefficient_of_variation_other_cv(tmp_path):
 
 
 def test_grid_coefficient_of_variation_ignores_debug_logs(tmp_path):
-    # REF's H1 bug: the grid depended on debug_logs. It must not.
+    # The reference's grid depended on debug_logs. It must not.
     paths = _cv_images(tmp_path / "in")
     quiet = run(paths, tmp_path / "o1", number_of_blocks="coefficient_of_variation")
     loud = run(paths, tmp_path / "o2", number_of_blocks="coefficient_of_variation",
@@ -219,128 +190,6 @@ def test_grid_coefficient_of_variation_with_block_windows(tmp_path):
     assert blocky.details["grid"] == (14, 14)
     for x, y in zip(plain.output_images, blocky.output_images):
         assert pixels(x) == pixels(y)
-
-
-# ---------------------------------------------------------------------------------------------
-# §3.6 normalised bilinear interpolation
-# ---------------------------------------------------------------------------------------------
-def test_normalised_bilinear_spec_example():
-    block_map = BlockMap(0, 0, np.array([[10.0, 20.0], [np.nan, 40.0]])[:, :, None])
-    value = normalised_bilinear(block_map, np.array([0.5]), np.array([0.5]))
-    assert value.shape == (1, 1, 1)
-    assert value[0, 0, 0] == pytest.approx(70.0 / 3.0, abs=1e-12)
-    assert value[0, 0, 0] == pytest.approx(23.333, abs=5e-4)
-
-
-def test_normalised_bilinear_offsets_centres_and_gaps():
-    # The same 2 x 2 map as a sub-grid at block (3, 5) of a larger grid, two bands.
-    values = np.stack([np.array([[10.0, 20.0], [np.nan, 40.0]]),
-                       np.array([[1.0, np.nan], [np.nan, np.nan]])], axis=2)
-    block_map = BlockMap(3, 5, values)
-    rows = np.array([3.0, 3.5, 4.0, 0.0])
-    cols = np.array([5.0, 5.5, 6.0, 0.0])
-    result = normalised_bilinear(block_map, rows, cols)
-    assert result.shape == (2, 4, 4)
-    assert result[0, 0, 0] == 10.0                           # at a block centre: its value
-    assert result[0, 1, 1] == pytest.approx(70.0 / 3.0)      # the spec example, shifted
-    assert result[0, 2, 2] == 40.0
-    assert result[0, 0, 1] == pytest.approx(15.0)            # plain bilinear between valid
-    assert np.isnan(result[0, 2, 0])                          # the NaN block at its centre
-    assert np.isnan(result[0, 3, 3])                          # outside the sub-grid
-    assert result[1, 1, 1] == 1.0                             # one valid corner: its value
-    assert np.isnan(result[1, 2, 2])
-
-
-def test_block_grid_positions_and_membership():
-    grid = BlockGrid(0.0, 0.0, 100.0, 50.0, 5, 10)     # 10 x 10 blocks
-    assert grid.transform == Affine(10.0, 0.0, 0.0, 0.0, -10.0, 50.0)
-    # Block centres at integer positions; the outer half block is clamped.
-    np.testing.assert_allclose(grid.column_positions(np.array([5.0, 10.0, 1.0, 99.0, -30.0])),
-                               [0.0, 0.5, 0.0, 9.0, 0.0])
-    np.testing.assert_allclose(grid.row_positions(np.array([45.0, 40.0, 2.0])), [0.0, 0.5, 4.0])
-    # Pixels outside the canvas belong to no block (they are dropped, not clamped: H25).
-    assert grid.block_columns(np.array([-0.5, 0.0, 99.9, 100.0])).tolist() == [-1, 0, 9, -1]
-    assert grid.block_rows(np.array([50.5, 50.0, 0.1, 0.0])).tolist() == [-1, 0, 4, -1]
-
-
-# ---------------------------------------------------------------------------------------------
-# §3.7 corrections as array functions
-# ---------------------------------------------------------------------------------------------
-def test_gamma_fixed_point_local_mean_maps_to_reference_mean():
-    local = np.array([[[150.0, 80.0, 3000.0, 2.5]]])
-    reference = np.array([[[200.0, 60.0, 2500.0, 7.0]]])
-    out, unchanged, guarded = gamma_correction(local.copy(), reference, local, 1.0, 0.0)
-    np.testing.assert_allclose(out, reference, rtol=1e-12)
-    assert not unchanged.any() and not guarded.any()
-    # ... and with a shift (one per run), too.
-    out, _, _ = gamma_correction(local.copy(), reference, local, 1.0, 12.5)
-    np.testing.assert_allclose(out, reference, rtol=1e-12)
-    # Without a shift, v = 1 is a fixed point of every gamma curve.
-    ones = np.ones_like(local)
-    out, _, _ = gamma_correction(ones, reference, local, 1.0, 0.0)
-    np.testing.assert_allclose(out, 1.0, rtol=1e-12)
-
-
-def test_gamma_identity_where_reference_equals_local_and_for_alpha_zero():
-    values = np.array([[[17.0, 250.0, 999.0]]], dtype=np.float32)
-    local = np.array([[[120.0, 300.0, 800.0]]], dtype=np.float32)
-    reference = np.array([[[220.0, 150.0, 810.0]]], dtype=np.float32)
-    out, _, _ = gamma_correction(values, local.copy(), local, np.float32(1.0), np.float32(0.0))
-    assert np.array_equal(out, values)                       # one image: Ref = L -> unchanged
-    out, _, _ = gamma_correction(values, reference, local, np.float32(0.0), np.float32(0.0))
-    assert np.array_equal(out, values)                       # alpha = 0: identity
-    # The same with a run shift that is not exactly representable: (v + o) - o would round v.
-    reflectance = np.array([[[0.1, 0.123456, 0.7]]], dtype=np.float32)
-    shift = np.float32(1.8999913)
-    out, _, _ = gamma_correction(reflectance, local.copy(), local, np.float32(1.0), shift)
-    assert np.array_equal(out, reflectance)
-    out, _, _ = gamma_correction(reflectance, reference, local, np.float32(0.0), shift)
-    assert np.array_equal(out, reflectance)
-
-
-def test_gamma_alpha_blends_targets():
-    local = np.array([100.0, 400.0])
-    reference = np.array([300.0, 200.0])
-    out, _, _ = gamma_correction(local.copy(), reference, local, 0.25, 0.0)
-    np.testing.assert_allclose(out, 0.25 * reference + 0.75 * local, rtol=1e-12)
-    out, _, _ = linear_correction(local.copy(), reference, local, 0.25)
-    np.testing.assert_allclose(out, 0.25 * reference + 0.75 * local, rtol=1e-12)
-
-
-def test_gamma_missing_means_unchanged_and_flagged():
-    values = np.array([5.0, 6.0, 7.0])
-    reference = np.array([np.nan, 10.0, 10.0])
-    local = np.array([8.0, np.nan, 9.0])
-    out, unchanged, guarded = gamma_correction(values, reference, local, 1.0, 0.0)
-    assert unchanged.tolist() == [True, True, False]
-    assert out[:2].tolist() == [5.0, 6.0] and out[2] != 7.0
-    out, unchanged, _ = linear_correction(values, reference, local, 1.0)
-    assert unchanged.tolist() == [True, True, False]
-    assert out[:2].tolist() == [5.0, 6.0] and out[2] == pytest.approx(7.0 * 10.0 / 9.0)
-
-
-def test_gamma_guard_near_log_zero():
-    # M_loc + o = 1 -> ln = 0: gamma taken as 1 (pixel unchanged), counted as guarded.
-    values = np.array([0.5, 3.0])
-    out, unchanged, guarded = gamma_correction(values, np.array([5.0, 5.0]),
-                                               np.array([1.0, 4.0]), 1.0, 0.0)
-    assert guarded.tolist() == [True, False] and not unchanged.any()
-    assert out[0] == 0.5 and np.isfinite(out).all()
-
-
-def test_gamma_shift_rule():
-    assert gamma_shift(5.0, 1.0) == 0.0          # typical DN data: no shift (= REF)
-    assert gamma_shift(2.0, 1.0) == 0.0
-    assert gamma_shift(0.25, 1.0) == 1.75        # reflectance: shifted values >= 2
-    assert gamma_shift(-40.0, 1.0) == 42.0
-
-
-def test_linear_correction_formula_and_zero_guard():
-    values = np.array([10.0, 20.0, 30.0])
-    out, unchanged, guarded = linear_correction(values, np.array([50.0, 50.0, 50.0]),
-                                                np.array([25.0, 100.0, 0.0]), 1.0)
-    assert out.tolist() == [20.0, 10.0, 30.0]
-    assert guarded.tolist() == [False, False, True] and not unchanged.any()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -544,7 +393,7 @@ def test_negative_values(tmp_path, dtype, nodata):
 
 
 # ---------------------------------------------------------------------------------------------
-# §3.3 float32-accumulation regression
+# Block means accumulated in float64 (float32 sums lose pixels past 2 ** 24)
 # ---------------------------------------------------------------------------------------------
 def test_block_mean_of_more_than_2_pow_24_pixels_is_exact(tmp_path):
     size = 4200                 # 17.64 M pixels > 16 777 216, in one block
@@ -567,9 +416,9 @@ def test_block_mean_of_more_than_2_pow_24_pixels_is_exact(tmp_path):
 
 
 # ---------------------------------------------------------------------------------------------
-# §3.9 / §4.2 block maps: saving, format, loading
+# Block map files (docs/DESIGN.md, "Block maps"): saving, format, loading
 # ---------------------------------------------------------------------------------------------
-def test_block_map_files_follow_section_4_2(tmp_path, pair):
+def test_block_map_files_hold_one_pixel_per_block_with_nan_nodata(tmp_path, pair):
     maps = tmp_path / "maps"
     result = run(pair, tmp_path / "out", number_of_blocks=(3, 7),
                  save_block_maps=(str(maps / "reference.tif"), str(maps / "L_$_map.tif")))
@@ -700,6 +549,23 @@ def test_local_maps_are_matched_by_exact_name(tmp_path):
     os.link(only_img10[0], bare / "img10.tif")
     loaded = run([img1, img10], tmp_path / "loaded_bare",
                  load_block_maps=(None, [str(bare / "img10.tif")]))
+    for x, y in zip(saved.output_images, loaded.output_images):
+        assert pixels(x) == pixels(y)
+
+
+def test_a_loaded_map_goes_to_the_longest_image_name_it_matches(tmp_path):
+    """"a_1_map" matches both "a" and "a_1" (each followed by a separator): the longest name,
+    a_1, takes it, and a computes its own map."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    a = write_image(folder / "a.tif", texture((30, 30), 500, 60, 1), nodata=0, dtype="uint16")
+    a_1 = write_image(folder / "a_1.tif", texture((30, 30), 1500, 60, 2), col=15, row=10,
+                      nodata=0, dtype="uint16")
+    maps = tmp_path / "maps"
+    saved = run([a, a_1], tmp_path / "saved", number_of_blocks=(4, 5),
+                save_block_maps=(str(maps / "ref.tif"), str(maps / "$_map.tif")))
+    loaded = run([a, a_1], tmp_path / "loaded",
+                 load_block_maps=(None, [str(maps / "a_1_map.tif")]))
     for x, y in zip(saved.output_images, loaded.output_images):
         assert pixels(x) == pixels(y)
 
@@ -915,7 +781,7 @@ def test_vector_mask_field_filter_limits_only_the_named_image(tmp_path, pair):
 
 
 # ---------------------------------------------------------------------------------------------
-# Bad input (§5.14, §3.9, issue 3)
+# Bad input
 # ---------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("value", [0, -3, True, False, (0, 5), (5, -1), (2, 3, 4), (2.0, 3),
                                    "abc", 2.5, None, [True, 2]])

@@ -84,3 +84,23 @@ def test_freed_heap_memory_goes_back_to_the_system_once_the_process_has_grown():
     assert untouched > retained - 32 * 2**20
     assert returned < retained - 192 * 2**20
     assert kept == 64
+
+
+def test_a_thread_keeps_a_bounded_number_of_dataset_handles(tmp_path):
+    """Each handle holds decoding buffers and cached blocks: a thread keeps the most recently
+    used ones open, up to the limit, closes the oldest, and :meth:`close` closes them all."""
+    limit = parallel._HANDLES_PER_THREAD
+    paths = [core_helpers.write_raster(str(tmp_path / f"r{k}.tif"), np.zeros((1, 2, 2)),
+                                       core_helpers.scene_transform(), dtype="uint8")
+             for k in range(limit + 2)]
+    cache = parallel.DatasetCache()
+    handles = [cache.get(path) for path in paths[:limit]]
+    assert cache.get(paths[0]) is handles[0]           # reused, and now the most recent
+    extra = [cache.get(path) for path in paths[limit:]]
+    assert [handle.closed for handle in handles] == [False, True, True] + [False] * (limit - 3)
+    assert cache.get(paths[1]) is not handles[1]       # reopened, closing the next oldest
+    assert handles[3].closed and not extra[0].closed
+    cache.close()
+    assert all(handle.closed for handle in handles + extra)
+    assert not cache.get(paths[0]).closed              # usable again after close()
+    cache.close()

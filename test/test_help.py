@@ -46,7 +46,7 @@ def expected_rows(alg):
     """README rows from the definitions (how the tables were generated; see docs/PROCESSING.md)."""
     from qgis.core import QgsProcessingParameterDefinition, QgsProcessingParameterEnum
 
-    from radiomatch.algorithms.common import html_to_text
+    from radiomatch.algorithms.algorithm import html_to_text
 
     help_text = alg.parameter_help()
     rows = []

@@ -160,6 +160,18 @@ def test_adjustments_file_equal_to_an_input(runner, tiles, tmp_path, guard):
     check(outcome, guard=guard, outputs=[out], expect_ok=False, needles=[tiles[1]])
 
 
+def test_block_map_that_is_also_a_corrected_raster(runner, tiles, tmp_path, guard):
+    """The block maps saved into the output folder under the outputs' own names would replace
+    the corrected rasters: refused before anything is written."""
+    guard.watch(tmp_path / "input")
+    out = tmp_path / "out"
+    outcome = runner.run(LBA, {"INPUT": tiles, "OUTPUT_FOLDER": str(out),
+                               "OUTPUT_NAME": "$_block_map", "SAVE_BLOCK_MAPS": str(out)})
+    check(outcome, guard=guard, outputs=[out], expect_ok=False,
+          needles=["is also the corrected raster", "SAVE_BLOCK_MAPS",
+                   os.path.join(str(out), "tile0_block_map.tif")])
+
+
 def test_block_map_folder_holding_the_inputs(runner, tmp_path, guard, rm):
     """Block maps are named <image>_block_map.tif: an input of that name in the block-map
     folder would be replaced."""
@@ -327,6 +339,8 @@ def test_cancel_half_way(runner, alg_id, tmp_path, guard, qgis_processing):
                                    save_adjustments=statistics)
             guard.watch(tmp_path / "statistics")
             parameters.update(LOAD_ADJUSTMENTS=statistics, WINDOW_SIZE=3)
+        else:
+            parameters.update(WINDOW_SIZE=4)    # the smooth surfaces apply quickly
         proc = runner.call.popen(*cli_arguments(alg_id, parameters, json_output=False),
                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         assert wait_for_temporary_file(str(out), proc), "the run ended before writing"

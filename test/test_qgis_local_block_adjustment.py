@@ -71,20 +71,21 @@ def test_parameters_map_to_engine_arguments(radiomatch_provider, engine_calls, t
         window_size=None, save_as_cog=False, number_of_blocks=100, alpha=1.0,
         correction_method="gamma", save_block_maps=None, load_block_maps=None,
         override_bounds_canvas_coords=None, block_valid_pixel_threshold=0.001,
-        block_statistics="robust")
+        block_statistics="robust", local_model="surface")
 
     maps = tmp_path / "maps"
     run({"INPUT": tiles, "OUTPUT_FOLDER": str(tmp_path / "b"), "BLOCK_RULE": 1,
          "BLOCK_ROWS": 3, "BLOCK_COLS": 5, "NUMBER_OF_BLOCKS": 7, "ALPHA": 0.5,
          "CORRECTION_METHOD": 1, "BLOCK_VALID_PIXEL_THRESHOLD": 0.25, "OUTPUT_DTYPE": 7,
          "WINDOW_SIZE": 0, "IMAGE_PARALLEL_WORKERS": 3, "SAVE_BLOCK_MAPS": str(maps),
-         "OUTPUT_NAME": "$_balanced", "BLOCK_STATISTICS": 1})
+         "OUTPUT_NAME": "$_balanced", "BLOCK_STATISTICS": 1, "LOCAL_MODEL": 1})
     _inputs, outputs, kwargs = engine_calls[-1]
     assert outputs[0] == str(tmp_path / "b" / "tile0_balanced.tif")
     assert kwargs["number_of_blocks"] == (3, 5)
     assert kwargs["alpha"] == 0.5 and kwargs["correction_method"] == "linear"
     assert kwargs["block_valid_pixel_threshold"] == 0.25
     assert kwargs["block_statistics"] == "all_blocks"
+    assert kwargs["local_model"] == "block_means"
     assert kwargs["output_dtype"] == "float64"
     assert kwargs["window_size"] is None  # 0 means automatic
     assert kwargs["image_parallel_workers"] == ("thread", 3)
@@ -97,11 +98,13 @@ def test_parameters_map_to_engine_arguments(radiomatch_provider, engine_calls, t
     reference = str(maps / "reference_block_map.tif")
     local = [str(maps / "tile{}_block_map.tif".format(k)) for k in range(3)]
     run({"INPUT": tiles, "OUTPUT_FOLDER": str(tmp_path / "d"), "LOAD_BLOCK_MAPS": reference,
-         "LOAD_LOCAL_BLOCK_MAPS": local})
+         "LOAD_LOCAL_BLOCK_MAPS": local, "LOCAL_MODEL": 1})
     assert engine_calls[-1][2]["load_block_maps"] == (reference, local)
-    run({"INPUT": tiles, "OUTPUT_FOLDER": str(tmp_path / "e"), "LOAD_LOCAL_BLOCK_MAPS": local[1:]})
+    run({"INPUT": tiles, "OUTPUT_FOLDER": str(tmp_path / "e"), "LOAD_LOCAL_BLOCK_MAPS": local[1:],
+         "LOCAL_MODEL": 1})
     assert engine_calls[-1][2]["load_block_maps"] == (None, local[1:])
-    run({"INPUT": tiles, "OUTPUT_FOLDER": str(tmp_path / "f"), "LOAD_BLOCK_MAPS": reference})
+    run({"INPUT": tiles, "OUTPUT_FOLDER": str(tmp_path / "f"), "LOAD_BLOCK_MAPS": reference,
+         "LOCAL_MODEL": 1})
     assert engine_calls[-1][2]["load_block_maps"] == (reference, None)
 
 
@@ -190,8 +193,10 @@ def test_alpha_zero_is_identity_and_methods_differ(radiomatch_provider, tiles, r
     none = run({"INPUT": tiles, "OUTPUT_FOLDER": str(tmp_path / "a"), "ALPHA": 0.0})
     for source, path in zip(tiles, none["OUTPUT_LAYERS"]):
         assert np.array_equal(rm.read_band(source)[0], rm.read_band(path)[0])
-    gamma = run({"INPUT": tiles, "OUTPUT_FOLDER": str(tmp_path / "g")})
-    linear = run({"INPUT": tiles, "OUTPUT_FOLDER": str(tmp_path / "l"), "CORRECTION_METHOD": 1})
+    # the correction method is the block-means model's
+    gamma = run({"INPUT": tiles, "OUTPUT_FOLDER": str(tmp_path / "g"), "LOCAL_MODEL": 1})
+    linear = run({"INPUT": tiles, "OUTPUT_FOLDER": str(tmp_path / "l"), "CORRECTION_METHOD": 1,
+                  "LOCAL_MODEL": 1})
     assert not np.array_equal(rm.read_band(gamma["OUTPUT_LAYERS"][1])[0],
                               rm.read_band(linear["OUTPUT_LAYERS"][1])[0])
     assert rm.overlap_difference(linear["OUTPUT_LAYERS"]) < 0.25 * rm.overlap_difference(tiles)

@@ -94,7 +94,7 @@ def test_feature_collection_reprojected_with_field(qgis_processing, rm):
     from qgis.core import (QgsCoordinateReferenceSystem, QgsCoordinateTransformContext,
                            QgsProcessingContext)
 
-    from radiomatch.algorithms.common import mask_feature_collection
+    from radiomatch.algorithms.mask import mask_feature_collection
 
     box = utm_box(rm, (0, 10), (0, 10), margin=0)
     layer = memory_mask([(polygon_in("EPSG:4326", box), "tile1"),
@@ -122,7 +122,7 @@ def test_feature_collection_custom_crs_and_curves(qgis_processing):
     from qgis.core import (QgsCoordinateReferenceSystem, QgsGeometry, QgsProcessingContext)
     from rasterio.crs import CRS
 
-    from radiomatch.algorithms.common import mask_feature_collection
+    from radiomatch.algorithms.mask import mask_feature_collection
 
     custom = QgsCoordinateReferenceSystem.fromProj(
         "+proj=tmerc +lat_0=0 +lon_0=-75.5 +k=0.9996 +x_0=500000 +y_0=0 +ellps=WGS84 "
@@ -211,7 +211,8 @@ def test_include_mode_and_local_block_adjustment(radiomatch_provider, project_la
 
     results = processing.run("radiomatch:localblockadjustment", {
         "INPUT": cloudy_tiles, "OUTPUT_FOLDER": str(tmp_path / "local"),
-        "VECTOR_MASK": layer.id(), "MASK_MODE": 0, "SAVE_BLOCK_MAPS": str(tmp_path / "maps")})
+        "VECTOR_MASK": layer.id(), "MASK_MODE": 0, "SAVE_BLOCK_MAPS": str(tmp_path / "maps"),
+        "LOCAL_MODEL": 1})     # the block-means model saves the block means
     import rasterio
 
     with rasterio.open(str(tmp_path / "maps" / "tile1_block_map.tif")) as src:

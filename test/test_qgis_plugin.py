@@ -114,7 +114,7 @@ def test_display_names(radiomatch_provider):
 
 
 def test_help_to_text_strips_html():
-    from radiomatch.algorithms.common import html_to_text
+    from radiomatch.algorithms.algorithm import html_to_text
 
     text = html_to_text("<p>A <b>bold</b> &amp; <code>$</code></p><p>next</p>")
     assert text == "A bold & $\nnext"
@@ -177,7 +177,7 @@ def test_missing_dependency_is_logged(radiomatch_provider, without_rasterio):
 
 
 def test_no_warning_when_dependencies_present(radiomatch_provider):
-    from radiomatch.algorithms.common import missing_dependencies
+    from radiomatch.algorithms.engine import missing_dependencies
 
     assert missing_dependencies() == []
     assert radiomatch_provider.dependencies_missing is False

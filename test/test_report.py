@@ -110,9 +110,19 @@ def test_global_regression_report(radiomatch_provider, processing_context, tiles
 
 
 def test_local_block_adjustment_report(radiomatch_provider, processing_context, tiles,
-                                       tmp_path):
+                                       tmp_path, monkeypatch):
     import processing
 
+    import radiomatch.core as core
+
+    results_seen = []
+    real = core.local_block_adjustment
+
+    def spy(*args, **kwargs):
+        results_seen.append(real(*args, **kwargs))
+        return results_seen[-1]
+
+    monkeypatch.setattr(core, "local_block_adjustment", spy)
     report = str(tmp_path / "local.html")
     results = processing.run("radiomatch:localblockadjustment", {
         "INPUT": tiles, "OUTPUT_FOLDER": str(tmp_path / "out"), "BLOCK_RULE": 1,
@@ -123,10 +133,13 @@ def test_local_block_adjustment_report(radiomatch_provider, processing_context, 
     assert_self_contained(text)
     assert "Local block adjustment report" in text
     assert "4 \u00d7 5" in text
-    # reference + 3 local maps, then 3 gamma maps, for the single band
+    # for the single band: the block maps and the corrections the engine returned, one heat
+    # map each
+    details = results_seen[0].details
     heat_maps = [svg for svg in svgs(text) if "<title>" in svg and "url(#rm-nodata)" in svg]
-    assert len(heat_maps) == 1 + 3 + 3
-    assert "Gamma per block" in text
+    assert len(heat_maps) == (("reference_map" in details) + len(details.get("local_maps", {}))
+                              + len(details.get("correction_maps", {})))
+    assert len(heat_maps) >= 3
     for k in range(3):
         assert "tile{}_Local.tif".format(k) in text  # the counts table names every output
 
@@ -173,26 +186,27 @@ def engine_result(function, tiles, folder, **kwargs):
 
 def test_global_report_numbers_come_from_the_engine(radiomatch_provider, rm, tmp_path):
     """Scale, offset and statistics before are the engine's; after = a * before + b, |a| * std."""
+    from radiomatch.algorithms import global_regression_report as page
     from radiomatch.algorithms import report
 
     tiles = rm.write_tiles(tmp_path / "in", gains=((1.0, 0.0), (1.3, 150.0), (0.8, 300.0)))
     result, _outputs = engine_result("global_regression", tiles, tmp_path / "out")
     details = result.details
     names = [os.path.splitext(os.path.basename(p))[0] for p in tiles]
-    text = report.global_regression_html(result, names, [])
+    text = page.global_regression_html(result, names, [])
     for name in names:
         scale = details["adjustments"][name]["scale"][0]
         offset = details["adjustments"][name]["offset"][0]
         mean = details["whole_stats"][name]["mean"][0]
         std = details["whole_stats"][name]["std"][0]
-        after = report.after_statistics(details["whole_stats"][name], [scale], [offset])
+        after = page.after_statistics(details["whole_stats"][name], [scale], [offset])
         assert after["mean"][0] == pytest.approx(scale * mean + offset)
         assert after["std"][0] == pytest.approx(abs(scale) * std)
         for value in (scale, offset, mean, std, after["mean"][0], after["std"][0]):
             assert "<td>{}</td>".format(report.num(value)) in text
     # the balanced means are closer to each other than before
     before = [details["whole_stats"][n]["mean"][0] for n in names]
-    after = [report.after_statistics(details["whole_stats"][n],
+    after = [page.after_statistics(details["whole_stats"][n],
                                      details["adjustments"][n]["scale"],
                                      details["adjustments"][n]["offset"])["mean"][0]
              for n in names]
@@ -218,13 +232,14 @@ def test_global_report_numbers_come_from_the_engine(radiomatch_provider, rm, tmp
     headline = headline[:headline.index("</table>")]
     assert report.num(details["seam"]["before"][0]) in headline
     assert report.num(details["seam"]["after"][0]) in headline
-    assert report.removed_share(details["seam"]["before"][0], details["seam"]["after"][0]) in headline
+    assert page.removed_share(details["seam"]["before"][0], details["seam"]["after"][0]) in headline
     assert "100.0 %" in headline
 
 
 def test_global_report_flags_identity_and_separate_groups(radiomatch_provider, rm, tmp_path):
     """A tile far from the others is its own group and stays at identity: both are flagged."""
     from radiomatch.algorithms import report
+    from radiomatch.algorithms.global_regression_report import global_regression_html
 
     tiles = rm.write_tiles(tmp_path / "in", offsets=((0, 0), (32, 0), (16, 32)))
     far = rm.write_tiles(tmp_path / "far", names=["far"], offsets=((0, 0),),
@@ -238,7 +253,7 @@ def test_global_report_flags_identity_and_separate_groups(radiomatch_provider, r
     result, _outputs = engine_result("global_regression", tiles + [far], tmp_path / "out")
     names = ["tile0", "tile1", "tile2", "far"]
     assert len(set(result.details["groups"])) == 2
-    text = report.global_regression_html(result, names, [])
+    text = global_regression_html(result, names, [])
     assert_self_contained(text)
     assert "far: left at identity (scale 1, offset 0)." in text
     assert "The images form 2 separate groups" in text
@@ -246,41 +261,84 @@ def test_global_report_flags_identity_and_separate_groups(radiomatch_provider, r
     assert text.count('<tr class="flag">') == 1  # the far tile's single band row
 
 
-def test_local_report_gamma_matches_the_engine_formula(radiomatch_provider):
-    """The per-block gamma shown is the exponent the engine's gamma correction applies."""
-    import core.corrections as corrections
-    from radiomatch.algorithms.report import block_corrections
+def test_global_report_with_negative_scales(radiomatch_provider):
+    """A negative scale inverts an image: its mean after is a * mean + b and its standard
+    deviation |a| * std, never negative; it is not flagged as left unchanged."""
+    from radiomatch.algorithms.global_regression_report import global_regression_html
+    from radiomatch.algorithms.report import num
 
-    reference = [[100.0, 50.0, None], [3.0, 0.2, 7.0]]
-    local = [[80.0, 60.0, 10.0], [None, 0.5, 7.0]]
-    for alpha, shift in ((1.0, 0.0), (0.5, 0.0), (1.0, 2.3)):
-        gammas = block_corrections(reference, local, alpha, "gamma", shift)
-        assert gammas[0][2] is None and gammas[1][0] is None
-        for r in range(2):
-            for c in range(3):
-                if gammas[r][c] is None:
-                    continue
-                # (v + o) ** g - o at v + o = e gives e ** g: the exponent is ln(out + o)
-                value = np.array([math.e - shift])
-                out, _unchanged, _guarded = corrections.gamma_correction(
-                    value, np.array([reference[r][c]]), np.array([local[r][c]]), alpha, shift)
-                assert gammas[r][c] == pytest.approx(math.log(out[0] + shift), rel=1e-9)
-    gains = block_corrections(reference, local, 1.0, "linear", 0.0)
-    assert gains[0][0] == pytest.approx(100.0 / 80.0)
-    value = np.array([1.0])
-    out, _u, _g = corrections.linear_correction(value, np.array([100.0]), np.array([80.0]), 1.0)
-    assert gains[0][0] == pytest.approx(out[0])
+    result = types.SimpleNamespace(
+        details={"adjustments": {"a": {"scale": [-0.5, 2.0], "offset": [300.0, -7.0]}},
+                 "whole_stats": {"a": {"mean": [100.0, 20.0], "std": [20.0, 3.0]}}},
+        warnings=[])
+    text = global_regression_html(result, ["a"], [])
+    assert_self_contained(text)
+    row = text[text.index('<td class="l">a</td>'):]
+    row = row[:row.index("</tr>")]
+    cells = re.findall(r"<td>([^<]*)</td>", row)
+    assert cells == ["1", "&ndash;", num(-0.5), num(300.0), num(100.0), num(250.0), num(20.0),
+                     num(10.0)]
+    assert "identity" not in text
+
+
+@pytest.mark.parametrize("kind, title, neutral", [
+    ("gamma", "Gamma per block", 1.0), ("gain", "Gain per block", 1.0),
+    ("offset", "Offset per block", 0.0)])
+def test_local_report_draws_the_engines_corrections_on_a_scale_per_kind(radiomatch_provider,
+                                                                         kind, title, neutral):
+    """The corrections shown are the engine's correction_maps, as they are (never recomputed),
+    on a diverging scale centred on the kind's neutral value; without a reference map (the
+    surface model) only the images' maps are drawn."""
+    from radiomatch.algorithms.local_block_adjustment_report import local_block_adjustment_html
+
+    values = np.array([[[neutral + 0.25], [np.nan]], [[neutral - 0.125], [neutral + 0.0625]]])
+    details = {
+        "grid": (2, 3), "canvas": (0.0, 0.0, 30.0, 20.0), "correction_kind": kind,
+        "local_model": "surface", "footprints": {"a": [10.0, 0.0, 30.0, 20.0]},
+        "correction_maps": {"a": {"row_off": 0, "col_off": 1, "values": values}},
+        "unchanged_pixels": {"/x/a.tif": 0}}
+    result = types.SimpleNamespace(details=details, warnings=[], clipped_pixels={},
+                                   nudged_pixels={})
+    text = local_block_adjustment_html(result, ["a"], ["/x/a.tif"], [])
+    assert_self_contained(text)
+    assert title in text and "Block means" not in text and "Gamma shift" not in text
+    assert "smooth surfaces fitted to the overlaps" in text
+    heat_map = [svg for svg in svgs(text) if "url(#rm-nodata)" in svg]
+    assert len(heat_map) == 1
+    shown = [float(v) for v in re.findall(r"<title>([^<]*)</title>", heat_map[0])]
+    assert shown == [neutral + 0.25, neutral - 0.125, neutral + 0.0625]
+    bar = [svg for svg in svgs(text) if "rm-diverging" in svg and "<rect" in svg][-1]
+    assert ">{:.5g}<".format(neutral - 0.25) in bar and ">{:.5g}<".format(neutral + 0.25) in bar
+
+
+def test_local_report_of_the_block_means_model(radiomatch_provider):
+    """The reference's model: the reference map, the image's block means and its gammas."""
+    from radiomatch.algorithms.local_block_adjustment_report import local_block_adjustment_html
+
+    reference = np.array([[[10.0], [20.0]], [[30.0], [np.nan]]])
+    entry = {"row_off": 0, "col_off": 0, "values": reference + 1.0}
+    details = {"grid": (2, 2), "reference_map": reference, "local_maps": {"a": entry},
+               "correction_maps": {"a": {"row_off": 0, "col_off": 0,
+                                         "values": np.full((2, 2, 1), 0.98)}},
+               "correction_kind": "gamma", "local_model": "block_means", "shift": 0.0}
+    text = local_block_adjustment_html(types.SimpleNamespace(details=details, warnings=[]),
+                                       ["a"], ["/x/a.tif"], [])
+    assert_self_contained(text)
+    assert "Block means: reference and local maps" in text and "Gamma per block" in text
+    assert "block means against their average" in text and "Gamma shift" in text
+    assert len([svg for svg in svgs(text) if "url(#rm-nodata)" in svg]) == 3
 
 
 def test_local_report_accepts_whole_and_partial_maps(radiomatch_provider, rm, tmp_path):
     """Block maps as arrays (NaN), as nested lists (None) and as an image's sub-grid."""
+    from radiomatch.algorithms import local_block_adjustment_report as page
     from radiomatch.algorithms import report
 
     tiles = rm.write_tiles(tmp_path / "in")
     result, outputs = engine_result("local_block_adjustment", tiles, tmp_path / "out",
-                                    number_of_blocks=(3, 3))
+                                    number_of_blocks=(3, 3), local_model="block_means")
     names = ["tile0", "tile1", "tile2"]
-    first = report.local_block_adjustment_html(result, names, outputs, [])
+    first = page.local_block_adjustment_html(result, names, outputs, [])
     assert_self_contained(first)
 
     rows, cols = result.details["grid"]
@@ -291,9 +349,9 @@ def test_local_report_accepts_whole_and_partial_maps(radiomatch_provider, rm, tm
         for row in np.asarray(result.details["reference_map"]).tolist()]
     as_lists.details["local_maps"] = {
         name: [[[None if v is None or math.isnan(v) else float(v) for v in (cell or [None])]
-                for cell in row] for row in report.full_map(entry, rows, cols)]
+                for cell in row] for row in page.full_map(entry, rows, cols)]
         for name, entry in result.details["local_maps"].items()}
-    second = report.local_block_adjustment_html(as_lists, names, outputs, [])
+    second = page.local_block_adjustment_html(as_lists, names, outputs, [])
     strip = re.compile(r"report written [0-9: -]+")
     assert strip.sub("", first) == strip.sub("", second)
 
@@ -305,29 +363,30 @@ def test_local_report_accepts_whole_and_partial_maps(radiomatch_provider, rm, tm
 
 def test_report_survives_missing_details(radiomatch_provider):
     """An engine without the report keys still gives a (smaller) report, not a crash."""
-    from radiomatch.algorithms import report
+    from radiomatch.algorithms.global_regression_report import global_regression_html
+    from radiomatch.algorithms.local_block_adjustment_report import local_block_adjustment_html
 
     bare = types.SimpleNamespace(details={"adjustments": {"a": {"scale": [1.5], "offset": [2]}}},
                                  warnings=["something odd"], clipped_pixels={},
                                  nudged_pixels={})
-    text = report.global_regression_html(bare, ["a"], [("Output folder", "/x")])
+    text = global_regression_html(bare, ["a"], [("Output folder", "/x")])
     assert_self_contained(text)
     assert "something odd" in text and "1.5" in text
-    text = report.local_block_adjustment_html(
+    text = local_block_adjustment_html(
         types.SimpleNamespace(details={}, warnings=[]), ["a"], ["/x/a.tif"], [])
     assert_self_contained(text)
     assert "no thumbnails" in text
 
 
 def test_report_escapes_names(radiomatch_provider):
-    from radiomatch.algorithms import report
+    from radiomatch.algorithms.global_regression_report import global_regression_html
 
     result = types.SimpleNamespace(
         details={"adjustments": {"<b>&x": {"scale": [1.0], "offset": [1.0]}},
                  "whole_stats": {"<b>&x": {"mean": [3.0], "std": [1.0]}},
                  "footprints": {"<b>&x": [0, 0, 10, 10]}, "overlaps": [], "groups": [0]},
         warnings=["<script>alert(1)</script>"])
-    text = report.global_regression_html(result, ["<b>&x"], [])
+    text = global_regression_html(result, ["<b>&x"], [])
     assert_self_contained(text)
     assert "<b>&x" not in text and "&lt;b&gt;&amp;x" in text
     assert "<script>" not in text

@@ -1,0 +1,257 @@
+"""The parameters both algorithms share: names (public API), option values, help texts, the
+input raster list type, and the checks and conversions of values."""
+
+from qgis.core import (
+    QgsProcessingParameterDefinition,
+    QgsProcessingParameterEnum,
+    QgsProcessingParameterMultipleLayers,
+    QgsProcessingParameterNumber,
+    QgsProperty,
+)
+from qgis.PyQt.QtCore import QCoreApplication, QVariant
+
+# ---------------------------------------------------------------------------------------------
+# Parameter names (public API: models, scripts and qgis_process use them).
+# ---------------------------------------------------------------------------------------------
+INPUT = "INPUT"
+OUTPUT_FOLDER = "OUTPUT_FOLDER"
+OUTPUT_NAME = "OUTPUT_NAME"
+OUTPUT_LAYERS = "OUTPUT_LAYERS"
+VECTOR_MASK = "VECTOR_MASK"
+MASK_MODE = "MASK_MODE"
+MASK_NAME_FIELD = "MASK_NAME_FIELD"
+CALCULATION_DTYPE = "CALCULATION_DTYPE"
+OUTPUT_DTYPE = "OUTPUT_DTYPE"
+DEBUG_LOGS = "DEBUG_LOGS"
+CUSTOM_NODATA_VALUE = "CUSTOM_NODATA_VALUE"
+IMAGE_PARALLEL_WORKERS = "IMAGE_PARALLEL_WORKERS"
+WINDOW_PARALLEL_WORKERS = "WINDOW_PARALLEL_WORKERS"
+WINDOW_SIZE = "WINDOW_SIZE"
+SAVE_AS_COG = "SAVE_AS_COG"
+REPORT = "REPORT"
+
+MASK_MODES = ("include", "exclude")
+# Index 2 (the default) lets the engine choose a type that holds the data ("auto").
+CALCULATION_DTYPES = ("float32", "float64", "auto")
+# Index 0 means "the dtype of each input" (the engine's output_dtype=None).
+OUTPUT_DTYPES = (None, "uint8", "uint16", "int16", "uint32", "int32", "float32", "float64")
+
+
+def tr(string, context="@default"):
+    # pylupdate5 files module-level tr() calls under the context "@default", as stored.
+    return QCoreApplication.translate(context, string)
+
+
+# ---------------------------------------------------------------------------------------------
+# Help text
+# ---------------------------------------------------------------------------------------------
+COMMON_HELP = {
+    INPUT: tr(
+        "The rasters to normalize (GeoTIFF or any other single-file raster GDAL reads): same CRS "
+        "and band count, north-up. Their order is the image order of the model. Each image is "
+        "named after its file name without extension; names must be unique. An alpha band or a "
+        "GDAL mask marks the pixels to leave out and is kept in the outputs, as are the band "
+        "descriptions, scale and offset, colour interpretation and tags. Layers that are not "
+        "files (WMS, XYZ, virtual or memory layers) and palette rasters are refused."
+    ),
+    OUTPUT_NAME: tr(
+        "File name of each output, without folder; <code>$</code> is replaced by the input's "
+        "name and <code>.tif</code> is added. It must contain <code>$</code> when there are "
+        "several inputs."
+    ),
+    OUTPUT_FOLDER: tr(
+        "Folder the corrected GeoTIFFs are written to (created if needed). Existing files of "
+        "the same name are replaced; an output can never be one of the inputs."
+    ),
+    OUTPUT_LAYERS: tr(
+        "The corrected rasters, in input order (connect this output to the next algorithm in "
+        "a model). They are added to the project when the algorithm finishes."
+    ),
+    VECTOR_MASK: tr(
+        "Optional polygon layer limiting the pixels used for the statistics (all pixels are "
+        "still corrected). Any vector layer works, including memory layers; when only "
+        "selected features is ticked, only the selection is used. Geometries are reprojected "
+        "to the CRS of the first input raster."
+    ),
+    MASK_MODE: tr(
+        "<i>Include</i>: use only pixels whose centre is inside the polygons (e.g. a "
+        "land area). <i>Exclude</i>: ignore pixels inside the polygons (e.g. clouds, water)."
+    ),
+    MASK_NAME_FIELD: tr(
+        "Optional field of the mask layer: a polygon then applies only to the image whose name "
+        "equals the field value or is one entry of a comma- or semicolon-separated list in it "
+        "(e.g. 'tile_1, tile_2'). Empty: every polygon applies to every image."
+    ),
+    OUTPUT_DTYPE: tr(
+        "Data type of the outputs. <i>Same as input</i> keeps each input's type. Integer "
+        "outputs are rounded and clipped to the type's range."
+    ),
+    CUSTOM_NODATA_VALUE: tr(
+        "Optional nodata value used for every band of every input and output instead of the "
+        "files' own nodata (nan is accepted for float outputs). Empty: the nodata of the "
+        "inputs (all their bands must agree)."
+    ),
+    SAVE_AS_COG: tr(
+        "Write Cloud-Optimized GeoTIFFs (GDAL COG driver, with overviews) instead of tiled "
+        "GeoTIFFs."
+    ),
+    CALCULATION_DTYPE: tr(
+        "Floating-point type of the pixel arithmetic (statistics are always accumulated in "
+        "float64). <i>Automatic</i> (default): float64 when an input is uint32, int32 or "
+        "float64, whose values float32 cannot all hold, else float32. <i>float32</i> "
+        "reproduces spectralmatch's arithmetic; on such inputs pixels then change by up to "
+        "half a float32 step, with a warning."
+    ),
+    DEBUG_LOGS: tr("Write detailed engine messages to the log. Never changes the results."),
+    IMAGE_PARALLEL_WORKERS: tr(
+        "Number of threads processing different images at the same time; with the tile "
+        "threads it also sets how many threads GDAL compresses the outputs on. 0: one image "
+        "after the other, on one core; -1: one thread per CPU core. Results do not depend on it."
+    ),
+    WINDOW_PARALLEL_WORKERS: tr(
+        "Number of threads processing tiles of the same image at the same time; multiplies the "
+        "image threads. 0: one tile after the other; -1: one thread per CPU core. Results do "
+        "not depend on it."
+    ),
+    WINDOW_SIZE: tr(
+        "Tile size in pixels used to read and write the images (square tiles). Empty or 0: "
+        "automatic (the file's own block size, about 512). Memory use grows with it; results "
+        "do not depend on it."
+    ),
+    REPORT: tr(
+        "Optional HTML file receiving a report of the run with charts (one self-contained "
+        "file, opened from the Results Viewer). Empty: no report."
+    ),
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Raster file lists that are checked without opening QGIS layers
+# ---------------------------------------------------------------------------------------------
+class RasterFilesParameter(QgsProcessingParameterMultipleLayers):
+    """A multiple-raster parameter whose plain file paths are accepted without loading layers.
+
+    QGIS's own check (``checkValueIsAcceptable``, which qgis_process calls on every parameter
+    before the algorithm runs, and ``QgsProcessingAlgorithm.checkParameterValues``) turns each
+    path into a QgsRasterLayer held by the context. The layer computes band statistics for its
+    default renderer and GDAL saves them as ``<input>.aux.xml`` next to the input when the
+    context is deleted: a file written into the user's image folder. Paths are therefore only
+    accepted here; the algorithm checks them itself (``inputs.input_rasters``) with GDAL opened
+    read-only, never through a QgsRasterLayer.
+    """
+
+    def checkValueIsAcceptable(self, value, context=None):  # noqa: N802
+        items = value if isinstance(value, (list, tuple)) else [value]
+        if items and all(isinstance(item, str) for item in items):
+            if any(item.strip() for item in items):
+                return True
+            return bool(self.flags() & QgsProcessingParameterDefinition.FlagOptional)
+        return super().checkValueIsAcceptable(value, context)
+
+    def clone(self):
+        copy = RasterFilesParameter(self.name(), self.description(), self.layerType(),
+                                    self.defaultValue(), self.flags()
+                                    & QgsProcessingParameterDefinition.FlagOptional)
+        copy.setFlags(self.flags())
+        copy.setMinimumNumberInputs(self.minimumNumberInputs())
+        copy.setHelp(self.help())
+        copy.setMetadata(self.metadata())
+        return copy
+
+
+def _number_text(value):
+    return "{:g}".format(value)
+
+
+def value_problem(definition, value):
+    """A message naming ``definition`` and what is wrong with a number or enum ``value`` (as
+    processing.run or qgis_process gives it), or None when it is acceptable or unset."""
+    value = plain_value(value)
+    if value is None or isinstance(value, QgsProperty) or (
+            isinstance(value, str) and not value.strip()):
+        return None
+    label = "{} ({})".format(definition.description(), definition.name())
+    if isinstance(definition, QgsProcessingParameterNumber):
+        if isinstance(value, bool):
+            return tr("{} must be a number, not {}.").format(label, str(value).lower())
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            return tr("{} must be a number, not '{}'.").format(label, value)
+        integer = definition.dataType() == QgsProcessingParameterNumber.Integer
+        if number != number and definition.name() == CUSTOM_NODATA_VALUE:
+            return None     # NaN marks the nodata of float outputs; the engine checks the type
+        if number != number or number in (float("inf"), float("-inf")):
+            return tr("{} must be a finite number, not {}.").format(label, value)
+        if integer and number != int(number):
+            return tr("{} must be a whole number, not {}.").format(label, value)
+        low, high = definition.minimum(), definition.maximum()
+        has_low, has_high = low > -1e300, high < 1e300
+        if (has_low and number < low) or (has_high and number > high):
+            if has_low and has_high:
+                return tr("{} must be between {} and {}, not {}.").format(
+                    label, _number_text(low), _number_text(high), _number_text(number))
+            if has_low:
+                return tr("{} must be at least {}, not {}.").format(
+                    label, _number_text(low), _number_text(number))
+            return tr("{} must be at most {}, not {}.").format(
+                label, _number_text(high), _number_text(number))
+        return None
+    if isinstance(definition, QgsProcessingParameterEnum) and not definition.allowMultiple():
+        options = definition.options()
+        choices = ", ".join("{}={}".format(index, option) for index, option in enumerate(options))
+        if isinstance(value, bool):
+            index = None
+        else:
+            try:
+                index = float(value)
+            except (TypeError, ValueError):
+                index = None
+        if index is None or index != int(index) or not 0 <= index < len(options):
+            return tr("{} must be the number of one of its options ({}), not '{}'.").format(
+                label, choices, value)
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Simple parameter conversions
+# ---------------------------------------------------------------------------------------------
+def plain_value(value):
+    """A parameter value without its QVariant wrapper: qgis_process passes ``NAME=`` (nothing
+    after the equals sign) as a NULL QVariant, which is None here."""
+    if isinstance(value, QVariant):
+        return None if value.isNull() or not value.isValid() else value.value()
+    return value
+
+
+def is_unset(parameters, name):
+    value = plain_value(parameters.get(name))
+    return value is None or (isinstance(value, str) and value.strip() == "")
+
+
+def optional_double(alg, parameters, name, context):
+    if is_unset(parameters, name):
+        return None
+    return alg.parameterAsDouble(parameters, name, context)
+
+
+def workers(alg, parameters, name, context):
+    """0 -> None (sequential); -1 -> ("thread", "cpu"); n >= 1 -> ("thread", n)."""
+    count = alg.parameterAsInt(parameters, name, context)
+    if count == 0:
+        return None
+    if count < 0:
+        return ("thread", "cpu")
+    return ("thread", count)
+
+
+def window_size(alg, parameters, context):
+    if is_unset(parameters, WINDOW_SIZE):
+        return None
+    size = alg.parameterAsInt(parameters, WINDOW_SIZE, context)
+    return size if size > 0 else None
+
+
+def enum_value(alg, parameters, name, context, values):
+    """The engine's value of an enum parameter: ``values`` lists them in option order."""
+    return values[alg.parameterAsEnum(parameters, name, context)]
