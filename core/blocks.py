@@ -64,39 +64,29 @@ class BlockGrid:
 
 
 class TileBlocks:
-    """The blocks the pixel centres of a tile (columns ``xs``, rows ``ys``) fall in, to sum
-    values per block: ``row_lo``, ``col_lo`` and ``shape`` give the blocks touched (``shape``
-    None when no pixel centre is on the canvas). Block rows and columns are runs of tile rows
-    and columns, so a sum is two ``reduceat`` over contiguous runs."""
+    """The blocks the pixel centres of a tile (columns ``xs``, rows ``ys``) fall in: ``row_lo``,
+    ``col_lo`` and ``shape`` give the blocks touched (``shape`` None when no pixel centre is on
+    the canvas). Block rows and columns are runs of tile rows and columns, so summing a tile
+    per block is ``rows @ values @ columns``, with 0/1 matrices gathering the runs (BLAS;
+    exact for integer values in float64, whatever the order)."""
 
     def __init__(self, grid, xs, ys):
         rows, cols = grid.block_rows(ys), grid.block_columns(xs)
         self.shape = None
         if not (rows >= 0).any() or not (cols >= 0).any():
             return
-        self._row_starts, row_labels = _runs(rows)
-        self._col_starts, col_labels = _runs(cols)
         self.row_lo, self.col_lo = int(rows[rows >= 0].min()), int(cols[cols >= 0].min())
         self.shape = (int(rows.max()) - self.row_lo + 1, int(cols.max()) - self.col_lo + 1)
-        self._kept = np.ix_(row_labels >= 0, col_labels >= 0)
-        self._target = np.ix_(row_labels[row_labels >= 0] - self.row_lo,
-                              col_labels[col_labels >= 0] - self.col_lo)
+        on_rows, on_cols = np.flatnonzero(rows >= 0), np.flatnonzero(cols >= 0)
+        self.rows = np.zeros((self.shape[0], len(ys)))
+        self.rows[rows[on_rows] - self.row_lo, on_rows] = 1.0
+        self.columns = np.zeros((len(xs), self.shape[1]))
+        self.columns[on_cols, cols[on_cols] - self.col_lo] = 1.0
 
     def sum(self, values):
         """Per block the sum of ``values`` (rows, cols), in float64; pixels off the canvas are
         left out."""
-        values = np.asarray(values, dtype=np.float64)
-        runs = np.add.reduceat(np.add.reduceat(values, self._row_starts, axis=0),
-                               self._col_starts, axis=1)
-        sums = np.zeros(self.shape)
-        sums[self._target] = runs[self._kept]
-        return sums
-
-
-def _runs(labels):
-    """Where each run of equal labels starts, and the runs' labels."""
-    starts = np.flatnonzero(np.diff(labels, prepend=labels[0] - 1))
-    return starts, labels[starts]
+        return self.rows @ np.asarray(values, dtype=np.float64) @ self.columns
 
 
 def check_canvas(bounds, label):

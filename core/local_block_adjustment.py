@@ -27,19 +27,18 @@ from .blocks import (BlockGrid, BlockMap, TileBlocks, check_canvas, check_grid_s
                      read_block_map, same_bounds, write_block_map)
 from .corrections import block_corrections, gamma_correction, gamma_shift, linear_correction
 from .errors import RadioMatchError
-from .overlaps import Lattice, partner_values, plan_pairs, read_masked
+from .overlaps import Lattice, plan_pairs, read_masked
 from .parallel import available_memory
 from .rasters import image_name, pixel_centres, read_tile
 from .robust import reject_outlier_blocks, resolution
 from .run import Run, plan_run
 from .statistics import Moments
-from .surfaces import (SURFACE_ORDER, BlockRelations, Comparisons, PairBlocks, Surface,
-                       block_sums, fit_band, positive_share, surface_kind)
+from .surfaces import (KINDS, SAMPLES_PER_BLOCK_SIDE, SURFACE_ORDER, BlockRelations,
+                       Comparisons, PairBlocks, Surface, fit_band, positive_share, surface_kind)
 
 LOCAL_MODELS = ("surface", "block_means")
 STAGES = {
-    "surface": {"variation": 10, "sampling": 15, "comparisons": 25, "fit": 5, "apply": 45,
-                "finish": 5},
+    "surface": {"variation": 10, "sampling": 30, "fit": 5, "apply": 50, "finish": 5},
     "block_means": {"variation": 10, "blocks": 40, "apply": 45, "finish": 5},
 }
 GAMMA_EPSILON = 1.0
@@ -481,36 +480,37 @@ def _block_means_model(run, plan, grid, loaded, options):
     return _LocalModel(correct_tile, maps_to_save, details, after_apply)
 
 
-def _pair_blocks(plan, grid):
-    """The overlapping pairs whose overlap has blocks on the canvas, and for each an empty
-    :class:`PairBlocks` over the blocks its overlap window touches."""
+def _pair_samples(plan, grid):
+    """The overlapping pairs whose overlap has blocks on the canvas, each with its lattice
+    (about ``SAMPLES_PER_BLOCK_SIDE`` pixels along a block's side, anchored at the overlap
+    window, so it does not depend on the tiles) and an empty :class:`PairBlocks` per kind of
+    field (which one is used is known once every pair is sampled)."""
     bands = plan.images[0].count
-    pairs, accumulators = [], []
+    lattices, accumulators = [], []
     for pair in plan_pairs(plan.images):
-        blocks = TileBlocks(grid, *pixel_centres(plan.images[pair.first], pair.window))
-        if blocks.shape is not None:
-            pairs.append(pair)
-            accumulators.append(PairBlocks(pair.first, pair.second, blocks.row_lo,
-                                           blocks.col_lo, bands, *blocks.shape))
-    return pairs, accumulators
+        image = plan.images[pair.first]
+        rows = grid.block_rows(pixel_centres(image, pair.window)[1])
+        cols = grid.block_columns(pixel_centres(image, pair.window)[0])
+        if not (rows >= 0).any() or not (cols >= 0).any():
+            continue
+        block_pixels = min(grid.block_width / image.pixel_size[0],
+                           grid.block_height / image.pixel_size[1])
+        step = max(1, int(block_pixels // SAMPLES_PER_BLOCK_SIDE))
+        row_lo, col_lo = int(rows[rows >= 0].min()), int(cols[cols >= 0].min())
+        shape = (int(rows.max()) - row_lo + 1, int(cols.max()) - col_lo + 1)
+        lattices.append(Lattice.of(plan.images, pair, step))
+        accumulators.append({kind: PairBlocks(pair.first, pair.second, row_lo, col_lo, bands,
+                                              *shape, step) for kind in KINDS})
+    return lattices, accumulators
 
 
-def _sub_grid_index(grid, blocks, xs, ys):
-    """The block of each pixel centre (rows ``ys``, columns ``xs``) in the sub-grid of a
-    :class:`PairBlocks`, flattened; -1 off it."""
-    rows = grid.block_rows(ys) - blocks.row_off
-    cols = grid.block_columns(xs) - blocks.col_off
-    height, width = blocks.sums.shape[2:]
-    inside = ((rows >= 0) & (rows < height))[:, None] & ((cols >= 0) & (cols < width))[None, :]
-    return np.where(inside, rows[:, None] * width + cols[None, :], -1)
-
-
-def _sample_relations(run, plan, grid, pairs, accumulators):
-    """First pass of the robust comparisons: each image reads the tiles that hold its side of
-    its overlaps' lattice samples (no partner reads) and, as soon as both images of a pair are
-    through, the pair's :class:`BlockRelations` are made and its sample freed."""
+def _sample_comparisons(run, plan, grid, lattices, accumulators, robust):
+    """The one pass of the surface model: each image reads the tiles that hold its side of
+    its overlaps' lattices (no partner reads) and, as soon as both images of a pair are
+    through, the pair's sample is summed per block (with robust statistics only the pixel
+    pairs that follow their block's relation) and freed. Returns (blocks with two positive
+    medians, blocks with medians) over all pairs, for the kind of field."""
     images = plan.images
-    lattices = [Lattice.of(images, pair) for pair in pairs]
     of_image = {}
     for p, lattice in enumerate(lattices):
         for k in (lattice.pair.first, lattice.pair.second):
@@ -518,84 +518,63 @@ def _sample_relations(run, plan, grid, pairs, accumulators):
     tasks = [(k, window) for k in sorted(of_image) for window in run.tiles_touching(
         plan, images[k], [lattices[p].extent(k) for p in of_image[k]])]
     tiles_left = Counter(k for k, _ in tasks)
-    samples = {p: ([], []) for p in range(len(pairs))}
-    relations = {}
+    samples = {p: ([], []) for p in range(len(lattices))}
+    shares = np.zeros(2, dtype=np.int64)
 
     def sample_tile(task):
         k, window = task
         run.progress.check_cancelled()
         data, valid = read_masked(run, plan, images[k], window)
-        return {p: lattices[p].take(k, window, data, valid, images[pairs[p].first].width)
+        return {p: lattices[p].take(k, window, data, valid, images[lattices[p].pair.first].width)
                 for p in of_image[k]}
 
     def take(task, parts):
         k = task[0]
         for p, part in parts.items():
             if part is not None:
-                samples[p][0 if k == pairs[p].first else 1].append(part)
+                samples[p][0 if k == lattices[p].pair.first else 1].append(part)
         tiles_left[k] -= 1
         if tiles_left[k]:
             return
         for p in of_image[k]:
-            if tiles_left[pairs[p].first] == 0 and tiles_left[pairs[p].second] == 0:
-                relations[p] = _relations(grid, plan, lattices[p], accumulators[p],
-                                          *samples.pop(p))
+            pair = lattices[p].pair
+            if tiles_left[pair.first] == 0 and tiles_left[pair.second] == 0 and p in samples:
+                shares[:] += _sum_sample(grid, plan, lattices[p], accumulators[p], robust,
+                                         *samples.pop(p))
 
-    run.progress.start_stage("sampling", "Sampling the overlaps", len(tasks))
+    run.progress.start_stage("sampling", "Comparing the overlaps block by block", len(tasks))
     run.run_tasks(sample_tile, tasks, plan.workers, take)
-    return relations
+    return shares
 
 
-def _relations(grid, plan, lattice, blocks, first_parts, second_parts):
-    """A pair's :class:`BlockRelations` from both sides of its lattice sample."""
-    first_image = plan.images[lattice.pair.first]
-    count = blocks.sums.shape[2] * blocks.sums.shape[3]
-    bands = first_image.count
+def _sum_sample(grid, plan, lattice, accumulators, robust, first_parts, second_parts):
+    """Sum a pair's sample into its :class:`PairBlocks` (one per kind); returns the pair's
+    (blocks with two positive medians, blocks with medians)."""
     if not first_parts or not second_parts:
-        empty = np.full((bands, 0), np.nan)
-        return BlockRelations.of_sample(np.zeros(0, dtype=np.int64), empty, empty,
-                                        np.zeros((bands, 0), dtype=bool), count, np.zeros(bands))
+        return 0, 0
+    first_image = plan.images[lattice.pair.first]
     keys, first, second, both = lattice.matched(first_parts, second_parts)
     rows, cols = keys // first_image.width, keys % first_image.width
     xs = first_image.transform.c + (cols + 0.5) * first_image.transform.a
     ys = first_image.transform.f + (rows + 0.5) * first_image.transform.e
-    block_rows = grid.block_rows(ys) - blocks.row_off
-    block_cols = grid.block_columns(xs) - blocks.col_off
-    height, width = blocks.sums.shape[2:]
+    any_kind = accumulators[KINDS[0]]
+    height, width = any_kind.sums.shape[2:]
+    block_rows = grid.block_rows(ys) - any_kind.row_off
+    block_cols = grid.block_columns(xs) - any_kind.col_off
     inside = (block_rows >= 0) & (block_rows < height) & (block_cols >= 0) & (block_cols < width)
-    index = np.where(inside, block_rows * width + block_cols, -1)
+    blocks = np.where(inside, block_rows * width + block_cols, -1)
+    if not robust:
+        for kind in KINDS:
+            accumulators[kind].add_sample(blocks, first, second, both, xs, ys)
+        return 0, 0
     dtype = plan.images[lattice.pair.second].dtype
-    floor = [resolution(dtype, second[band][both[band]]) for band in range(bands)]
-    return BlockRelations.of_sample(index, first, second, both, count, floor)
-
-
-def _compare_overlaps(run, plan, grid, pairs, accumulators, relations=None, kind=None):
-    """Per pair of overlapping images, the sums over the pixels both cover validly, per block:
-    a streaming pass over the first image's overlap tiles, reading the partner's pixels. With
-    ``relations`` (robust statistics) only the pixel pairs that follow their block's relation
-    are summed."""
-    tasks = [(p, window) for p, pair in enumerate(pairs)
-             for window in run.image_tiles(plan, plan.images[pair.first], pair.window)]
-
-    def compare_tile(task):
-        p, window = task
-        run.progress.check_cancelled()
-        image = plan.images[pairs[p].first]
-        data, valid = read_masked(run, plan, image, window)
-        sub, first, second, both = partner_values(run, plan, image, window, data, valid,
-                                                  pairs[p])
-        xs, ys = pixel_centres(image, sub)
-        if relations is not None:
-            both = relations[p].inliers(kind, _sub_grid_index(grid, accumulators[p], xs, ys),
-                                        first, second, both)
-        return block_sums(grid, xs, ys, first, second, both)
-
-    def take(task, sums):
-        if sums is not None:
-            accumulators[task[0]].add(*sums)
-
-    run.progress.start_stage("comparisons", "Comparing the overlaps block by block", len(tasks))
-    run.run_tasks(compare_tile, tasks, plan.workers, take)
+    floor = [resolution(dtype, second[band][both[band]]) for band in range(first.shape[0])]
+    relations = BlockRelations.of_sample(blocks, first, second, both, height * width, floor)
+    for kind in KINDS:
+        accumulators[kind].add_sample(blocks, first, second,
+                                      relations.inliers(kind, blocks, first, second, both),
+                                      xs, ys)
+    return relations.positive_share()
 
 
 def _loaded_surfaces(run, loaded, names, images, bands):
@@ -662,21 +641,21 @@ def _surface_model(run, plan, grid, loaded, options):
     kinds = {surface.kind for surface in fixed.values()}
     if len(kinds) > 1:
         raise RadioMatchError("The loaded surfaces mix multiplicative and additive fields.")
-    pairs, blocks = _pair_blocks(plan, grid) if len(fixed) < len(images) else ([], [])
+    lattices, blocks = _pair_samples(plan, grid) if len(fixed) < len(images) else ([], [])
     x_size, y_size = images[0].pixel_size
-    min_count = max(1.0, options["threshold"] * grid.block_width * grid.block_height
-                    / (x_size * y_size))
-    if options["robust"]:
-        # the kind comes first: which pixel pairs follow their block depends on it
-        relations = _sample_relations(run, plan, grid, pairs, blocks)
-        kind = kinds.pop() if kinds else surface_kind(*np.sum(
-            [relation.positive_share() for relation in relations.values()] or [(0, 0)], axis=0))
-        _compare_overlaps(run, plan, grid, pairs, blocks, relations, kind)
+    min_pixels = max(1.0, options["threshold"] * grid.block_width * grid.block_height
+                     / (x_size * y_size))
+    shares = _sample_comparisons(run, plan, grid, lattices, blocks, options["robust"])
+    if kinds:
+        kind = kinds.pop()
+    elif options["robust"]:
+        kind = surface_kind(*shares)
     else:
-        _compare_overlaps(run, plan, grid, pairs, blocks)
-    comparisons = [Comparisons.of_band(blocks, band, min_count) for band in range(bands)]
-    if not options["robust"]:
-        kind = kinds.pop() if kinds else surface_kind(*positive_share(comparisons))
+        kind = surface_kind(*positive_share(
+            [Comparisons.of_band([b[KINDS[0]] for b in blocks], band, min_pixels)
+             for band in range(bands)]))
+    comparisons = [Comparisons.of_band([b[kind] for b in blocks], band, min_pixels)
+                   for band in range(bands)]
     run.progress.start_stage("fit", "Fitting the correction surfaces", bands)
     bounds = np.array([image.bounds for image in images], dtype=float)
     surfaces = {k: fixed.get(k, Surface.identity(kind, SURFACE_ORDER, image.bounds, bands))

@@ -46,8 +46,10 @@ class Lattice:
     second_cols: np.ndarray
 
     @classmethod
-    def of(cls, images, pair):
-        window, step = pair.window, lattice_step(pair.window)
+    def of(cls, images, pair, step=None):
+        """The lattice of a pair, every ``step`` pixels (default: at most ``MAX_SAMPLES_PER_PAIR``
+        pixel pairs, see :func:`robust.lattice_step`)."""
+        window, step = pair.window, step or lattice_step(pair.window)
         second_rows, second_cols = nearest_indices(images[pair.first], images[pair.second],
                                                    window)
         first_rows = np.arange(int(window.row_off), int(window.row_off + window.height), step)

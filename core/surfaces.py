@@ -7,7 +7,9 @@ means are not positive (data centred on 0: differences, temperatures in degrees 
 
 The fields of all images are fitted jointly by least squares to pairwise comparisons: per
 block of the grid and per pair of overlapping images, the two images' means over the pixels
-that both cover validly, compared at their centroid: after correction they should agree.
+that both cover validly (a dense lattice of them, some 400 per block, taken by each image in
+its own pass, so nothing is read twice), compared at their centroid: after correction they
+should agree.
 Comparing the same pixels means a block only half covered by one image, a nodata collar or a
 cloud in the other image's part of the block never passes for a radiometric difference; a
 block comparison that disagrees with its pair's other blocks (a cloud filling whole blocks)
@@ -24,7 +26,6 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.sparse import csr_matrix, vstack
 
-from .blocks import TileBlocks
 from .footprints import connected_groups
 from .least_squares import solve_constrained
 from .robust import INLIER_THRESHOLD, MAD_TO_SIGMA
@@ -43,6 +44,8 @@ RIDGE = 1e-2
 # typical block mean for additive fields), so that exactly matching images keep every block.
 RESIDUAL_FLOOR = 1e-6
 ROBUST_ROUNDS = 20
+# The lattice of a pair's comparisons samples about this many pixels along a block's side.
+SAMPLES_PER_BLOCK_SIDE = 20
 GAUSS_NEWTON_STEPS = 20
 MIN_PAIR_BLOCKS = 8
 MIN_BLOCK_SAMPLES = 10
@@ -117,39 +120,31 @@ class Surface:
 
 
 class PairBlocks:
-    """Sums over the pixels two images both cover validly, per band and per block of the
-    sub-grid that their overlap window touches: pixel count, each image's sum of values and
-    the sums of the pixel-centre coordinates (the comparison's centroid)."""
+    """Sums over the pixel pairs of a pair's lattice sample that both images cover validly
+    (and, with robust statistics, that follow their block's relation), per band and per block
+    of the sub-grid that their overlap window touches: the pairs' count, each image's sum of
+    values and the sums of the pixel-centre coordinates (the comparison's centroid). ``step``:
+    the lattice's step, each sample standing for ``step`` x ``step`` pixels."""
 
     QUANTITIES = ("count", "first", "second", "x", "y")
 
-    def __init__(self, first, second, row_off, col_off, bands, rows, cols):
+    def __init__(self, first, second, row_off, col_off, bands, rows, cols, step):
         self.first, self.second = first, second
-        self.row_off, self.col_off = row_off, col_off
+        self.row_off, self.col_off, self.step = row_off, col_off, step
         self.sums = np.zeros((len(self.QUANTITIES), bands, rows, cols))
 
-    def add(self, row_lo, col_lo, sums):
-        rows = slice(row_lo - self.row_off, row_lo - self.row_off + sums.shape[2])
-        cols = slice(col_lo - self.col_off, col_lo - self.col_off + sums.shape[3])
-        self.sums[:, :, rows, cols] += sums
-
-
-def block_sums(grid, xs, ys, first, second, both):
-    """One tile's contribution to :class:`PairBlocks`: (row_lo, col_lo, sums (quantity, band,
-    rows, cols)) over the blocks it touches, or None when none of its pixels is on the canvas.
-    Sums of integer data are exact in float64, so the result does not depend on the tiles."""
-    blocks = TileBlocks(grid, xs, ys)
-    if blocks.shape is None:
-        return None
-    sums = np.zeros((len(PairBlocks.QUANTITIES), first.shape[0]) + blocks.shape)
-    for band in range(first.shape[0]):
-        keep = both[band]
-        for quantity, values in enumerate((keep, np.where(keep, first[band], 0),
-                                           np.where(keep, second[band], 0),
-                                           np.where(keep, xs[None, :], 0.0),
-                                           np.where(keep, ys[:, None], 0.0))):
-            sums[quantity, band] = blocks.sum(values)
-    return blocks.row_lo, blocks.col_lo, sums
+    def add_sample(self, blocks, first, second, keep, xs, ys):
+        """Sum sample pixel pairs (bands, samples) into their ``blocks`` (flat index in the
+        sub-grid, -1 off it) where ``keep`` (bands, samples); ``xs``, ``ys`` their centres."""
+        shape = self.sums.shape[2:]
+        size = shape[0] * shape[1]
+        for band in range(first.shape[0]):
+            use = keep[band] & (blocks >= 0)
+            index = blocks[use]
+            for quantity, weights in enumerate((None, first[band][use], second[band][use],
+                                                xs[use], ys[use])):
+                self.sums[quantity, band] += np.bincount(index, weights=weights,
+                                                         minlength=size).reshape(shape)
 
 
 def group_medians(groups, values, count):
@@ -172,26 +167,26 @@ class BlockRelations:
     """How the second image's pixels follow the first's in each block of a pair's sub-grid
     (the blocks of its :class:`PairBlocks`, flattened), per band, from the overlap's lattice
     sample: the two images' medians, whose ratio (multiplicative) or difference (additive)
-    maps one onto the other, and the centre and robust spread (1.4826 x MAD) of the pixel
-    pairs' deviations from that mapping. A pixel pair further than ``INLIER_THRESHOLD``
-    spreads from the centre is left out of the block's comparison: a pixel saturated in one
-    image only, a car, a small cloud. NaN where a block has fewer than ``MIN_BLOCK_SAMPLES``
-    samples: its pixel pairs are all kept."""
+    maps one onto the other (``mapping``), and the centre and robust spread (1.4826 x MAD) of
+    the pixel pairs' deviations from that mapping. A pixel pair further than ``limit``
+    (``INLIER_THRESHOLD`` spreads, at least the data's resolution) from the centre is left out
+    of the block's comparison: a pixel saturated in one image only, a car, a small cloud. NaN
+    where a block has fewer than ``MIN_BLOCK_SAMPLES`` samples: its pixel pairs are all kept."""
     median_first: np.ndarray        # (bands, blocks)
     median_second: np.ndarray
-    centre: dict                    # kind -> (bands, blocks)
-    spread: dict
-    floor: np.ndarray               # (bands,): the data's resolution
+    mapping: dict                   # kind -> (bands, blocks)
+    centre: dict
+    limit: dict
 
     @classmethod
     def of_sample(cls, blocks, first, second, both, count, floor):
         """From sample pixel pairs (bands, samples) in ``blocks`` (block of each sample, -1 off
-        the sub-grid) of a sub-grid of ``count`` blocks."""
+        the sub-grid) of a sub-grid of ``count`` blocks; ``floor`` per band."""
         bands = first.shape[0]
         shape = (bands, count)
         median_first, median_second = np.full(shape, np.nan), np.full(shape, np.nan)
-        centre = {kind: np.full(shape, np.nan) for kind in KINDS}
-        spread = {kind: np.full(shape, np.nan) for kind in KINDS}
+        mapping, centre, limit = ({kind: np.full(shape, np.nan) for kind in KINDS}
+                                  for _ in range(3))
         for band in range(bands):
             use = both[band] & (blocks >= 0)
             groups, x, y = blocks[use], first[band][use], second[band][use]
@@ -200,15 +195,18 @@ class BlockRelations:
             enough = sizes >= MIN_BLOCK_SAMPLES
             median_first[band] = np.where(enough, median_x, np.nan)
             median_second[band] = np.where(enough, median_y, np.nan)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                mapping["multiplicative"][band] = median_second[band] / median_first[band]
+            mapping["additive"][band] = median_second[band] - median_first[band]
             for kind in KINDS:
-                deviation = _deviation(kind, x, y, median_first[band][groups],
-                                       median_second[band][groups])
+                deviation = _deviation(kind, x, y, mapping[kind][band][groups])
                 middle, _ = group_medians(groups, np.nan_to_num(deviation), count)
-                absolute = np.abs(deviation - middle[groups])
-                mad, _ = group_medians(groups, np.nan_to_num(absolute), count)
+                mad, _ = group_medians(groups, np.nan_to_num(np.abs(deviation - middle[groups])),
+                                       count)
                 centre[kind][band] = np.where(enough, middle, np.nan)
-                spread[kind][band] = np.where(enough, MAD_TO_SIGMA * mad, np.nan)
-        return cls(median_first, median_second, centre, spread, np.asarray(floor, float))
+                limit[kind][band] = np.where(
+                    enough, INLIER_THRESHOLD * np.fmax(MAD_TO_SIGMA * mad, floor[band]), np.nan)
+        return cls(median_first, median_second, mapping, centre, limit)
 
     def positive_share(self):
         """(blocks with two positive medians, blocks with medians), over bands."""
@@ -217,33 +215,31 @@ class BlockRelations:
                 int(np.sum(known)))
 
     def inliers(self, kind, blocks, first, second, valid):
-        """Which pixel pairs of a tile (bands, rows, cols) follow their block's relation;
-        ``blocks`` (rows, cols) the block of each pixel (-1 off the sub-grid)."""
+        """Which sample pixel pairs (bands, samples) follow their block's relation; ``blocks``
+        the block of each (flat index in the sub-grid, -1 off it: kept)."""
         keep = valid.copy()
         index = np.clip(blocks, 0, None)
         for band in range(first.shape[0]):
             deviation = _deviation(kind, first[band], second[band],
-                                   self.median_first[band][index],
-                                   self.median_second[band][index])
-            limit = INLIER_THRESHOLD * np.fmax(self.spread[kind][band][index], self.floor[band])
+                                   self.mapping[kind][band][index])
+            deviation -= self.centre[kind][band][index]
             with np.errstate(invalid="ignore"):
-                outside = np.abs(deviation - self.centre[kind][band][index]) > limit
-            keep[band] &= ~(outside & (blocks >= 0))      # NaN statistics compare False: kept
+                outside = np.abs(deviation) > self.limit[kind][band][index]   # NaN: kept
+            keep[band] &= ~(outside & (blocks >= 0))
         return keep
 
 
-def _deviation(kind, first, second, median_first, median_second):
+def _deviation(kind, first, second, mapping):
     """How far a pixel pair is from its block's mapping of the first image onto the second."""
     if kind == "multiplicative":
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return second - first * (median_second / median_first)
-    return second - first - (median_second - median_first)
+        return second - first * mapping
+    return second - first - mapping
 
 
 @dataclass
 class Comparisons:
     """The block comparisons of one band, one entry each: the two images, the centroid of the
-    common pixels, their count and the two images' means over them."""
+    compared sample pixels, their count and the two images' means over them."""
     first: np.ndarray
     second: np.ndarray
     x: np.ndarray
@@ -253,12 +249,14 @@ class Comparisons:
     mean_second: np.ndarray
 
     @classmethod
-    def of_band(cls, pairs, band, min_count):
+    def of_band(cls, pairs, band, min_pixels):
+        """From the pairs' :class:`PairBlocks`: the blocks whose sample stands for at least
+        ``min_pixels`` pixels (``count`` is the number of sampled pixel pairs)."""
         parts = {name: [] for name in ("first", "second", "x", "y", "count", "mean_first",
                                        "mean_second")}
         for pair in pairs:
             count, first, second, x, y = (pair.sums[q, band].ravel() for q in range(5))
-            used = (count > 0) & (count >= min_count)
+            used = (count > 0) & (count * pair.step ** 2 >= min_pixels)
             count = count[used]
             parts["first"].append(np.full(count.size, pair.first, dtype=np.int64))
             parts["second"].append(np.full(count.size, pair.second, dtype=np.int64))

@@ -5,10 +5,9 @@ block comparisons. Comparisons are generated from known fields, so the exact ans
 import numpy as np
 import pytest
 
-from core.blocks import BlockGrid
-from core.surfaces import (BlockRelations, Comparisons, PairBlocks, Surface, block_sums,
-                           exponents, fit_band, group_medians, image_coordinates,
-                           positive_share, surface_kind)
+from core.surfaces import (BlockRelations, Comparisons, PairBlocks, Surface, exponents,
+                           fit_band, group_medians, image_coordinates, positive_share,
+                           surface_kind)
 
 # Three images of 100 x 100 map units in a row, each overlapping the next by 40.
 BOUNDS = np.array([[0.0, 0.0, 100.0, 100.0], [60.0, 0.0, 160.0, 100.0],
@@ -67,37 +66,21 @@ def test_an_identity_surface_leaves_values_exactly():
     assert np.array_equal(surface.apply(values, np.arange(5.0), np.arange(4.0), 1.0), values)
 
 
-def test_block_sums_count_and_sum_the_common_pixels_per_block():
-    grid = BlockGrid(0.0, 0.0, 40.0, 40.0, 4, 4)            # blocks of 10 x 10 map units
-    xs, ys = np.arange(20) + 10.5, 39.5 - np.arange(20)     # a 20 x 20 tile, pixels of 1
+def test_a_sample_is_summed_per_block_where_kept():
     rng = np.random.default_rng(4)
-    first, second = rng.uniform(0, 100, (2, 1, 20, 20))
-    both = rng.random((1, 20, 20)) > 0.3
-    row_lo, col_lo, sums = block_sums(grid, xs, ys, first, second, both)
-    assert (row_lo, col_lo) == (0, 1) and sums.shape == (5, 1, 2, 2)
-    block = (slice(10, 20), slice(0, 10))          # tile rows 10-19 are map y 29.5..20.5: row 1
-    keep = both[0][block]
-    np.testing.assert_allclose(sums[:, 0, 1, 0], [
-        keep.sum(), first[0][block][keep].sum(), second[0][block][keep].sum(),
-        np.broadcast_to(xs[None, :10], (10, 10))[keep].sum(),
-        np.broadcast_to(ys[10:, None], (10, 10))[keep].sum()])
-
-
-def test_block_sums_do_not_depend_on_the_tiles():
-    grid = BlockGrid(0.0, 0.0, 40.0, 40.0, 3, 3)
-    xs, ys = np.arange(40) + 0.5, 39.5 - np.arange(40)
-    rng = np.random.default_rng(5)
-    first, second = rng.integers(0, 1000, (2, 2, 40, 40)).astype(float)
-    both = rng.random((2, 40, 40)) > 0.2
-    whole = PairBlocks(0, 1, 0, 0, 2, 3, 3)
-    whole.add(*block_sums(grid, xs, ys, first, second, both))
-    tiled = PairBlocks(0, 1, 0, 0, 2, 3, 3)
-    for rows in (slice(0, 17), slice(17, 40)):
-        for cols in (slice(0, 23), slice(23, 40)):
-            tiled.add(*block_sums(grid, xs[cols], ys[rows], first[:, rows, cols],
-                                  second[:, rows, cols], both[:, rows, cols]))
-    np.testing.assert_array_equal(whole.sums[:3], tiled.sums[:3])   # integer sums: exact
-    np.testing.assert_allclose(whole.sums[3:], tiled.sums[3:], rtol=1e-14)
+    blocks = rng.integers(-1, 6, 300)                 # 2 x 3 blocks; -1: off the sub-grid
+    first, second = rng.uniform(0, 100, (2, 2, 300))
+    keep = rng.random((2, 300)) > 0.3
+    xs, ys = rng.uniform(0, 50, 300), rng.uniform(0, 50, 300)
+    sums = PairBlocks(0, 1, 4, 7, 2, 2, 3, step=5)
+    sums.add_sample(blocks, first, second, keep, xs, ys)
+    for band in range(2):
+        for block in range(6):
+            at = keep[band] & (blocks == block)
+            np.testing.assert_allclose(
+                sums.sums[:, band].reshape(5, -1)[:, block],
+                [at.sum(), first[band][at].sum(), second[band][at].sum(), xs[at].sum(),
+                 ys[at].sum()])
 
 
 def comparisons_from(fields, kind, seed=0, per_pair=60, outliers=0):
@@ -223,20 +206,19 @@ def test_group_medians():
 
 @pytest.mark.parametrize("kind", ["multiplicative", "additive"])
 def test_pixel_pairs_off_their_blocks_relation_are_left_out(kind):
-    """Two blocks: in the first the second image is the first times 1.2 (or plus 40) with a
-    little noise, and 10 % of its pixels saturated in the second image; the second block has
-    too few samples to judge."""
+    """A sample in two blocks and off the sub-grid: in the first block the second image is the
+    first times 1.2 (or plus 40) with a little noise, and 10 % of its pixels are saturated in
+    the second image; the second block has too few samples to judge, the pixels off the
+    sub-grid are not judged."""
     rng = np.random.default_rng(9)
     first = rng.uniform(100, 200, (1, 110))
     second = first * 1.2 if kind == "multiplicative" else first + 40.0
     second = second + rng.normal(0, 0.5, second.shape)
-    second[0, :10] = 255.0
-    blocks = np.array([0] * 100 + [1] * 10)
-    blocks[100:105] = -1                                   # off the sub-grid: ignored
-    relations = BlockRelations.of_sample(blocks, first, second, np.ones((1, 110), bool), 2,
-                                         [1.0])
+    second[0, :5] = 255.0
+    blocks = np.array([0] * 50 + [1] * 5 + [-1] * 55)
+    both = np.ones((1, 110), bool)
+    relations = BlockRelations.of_sample(blocks, first, second, both, 2, [1.0])
     assert np.isfinite(relations.centre[kind][0, 0]) and np.isnan(relations.centre[kind][0, 1])
-    keep = relations.inliers(kind, blocks[None, :], first[:, None, :], second[:, None, :],
-                             np.ones((1, 1, 110), bool))[0, 0]
-    assert not keep[:10].any() and keep[10:100].all()
-    assert keep[100:].all()                   # no judgement without enough samples
+    keep = relations.inliers(kind, blocks, first, second, both)[0]
+    assert not keep[:5].any() and keep[5:50].all()
+    assert keep[50:].all()              # no judgement without enough samples, nor off the grid

@@ -173,6 +173,8 @@ STEPS = {
     "local-2t": lambda config: local_block_adjustment(config, threads=2),
     "local-means-2t": lambda config: local_block_adjustment(config, threads=2,
                                                             local_model="block_means"),
+    "local-plain-2t": lambda config: local_block_adjustment(config, threads=2,
+                                                            block_statistics="all_blocks"),
     "solver-2000": lambda config: solver(config, 2000),
     "solver-10000": lambda config: solver(config, 10000),
     "overlaps-10000": lambda config: overlap_search(config, 10000),

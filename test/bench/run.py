@@ -21,6 +21,7 @@ interpreter, numpy, rasterio and GDAL's block cache included). Steps:
     local           core.local_block_adjustment, default settings
     local-2t        the same with image_parallel_workers=("thread", 2)
     local-means-2t  the same with local_model="block_means" (spectralmatch's local model)
+    local-plain-2t  local-2t with block_statistics="all_blocks" (no robust sample pass)
     solver-2000     core.global_model.solve_model on a synthetic grid of 2,000 images
     solver-10000    the same with 10,000 images (only solve_model is timed)
     overlaps-10000  core.footprints.overlapping_pairs on 10,000 grid footprints
@@ -49,8 +50,9 @@ sys.path.insert(0, HERE)
 import bench_data  # noqa: E402
 
 STEP_NAMES = ["floor", "floor-2t", "global", "global-2t", "local", "local-2t", "local-means-2t",
-              "solver-2000", "solver-10000", "overlaps-10000"]
-IMAGE_STEPS = {"floor", "floor-2t", "global", "global-2t", "local", "local-2t", "local-means-2t"}
+              "local-plain-2t", "solver-2000", "solver-10000", "overlaps-10000"]
+IMAGE_STEPS = {"floor", "floor-2t", "global", "global-2t", "local", "local-2t", "local-means-2t",
+               "local-plain-2t"}
 MARKER = "BENCH-RESULT "
 BUSY_PERCENT = 10.0    # other processes' share of the CPU above which a step is flagged
 
