@@ -633,11 +633,10 @@ def _seams(comparisons, surfaces, kind, kept):
     return pairs, block
 
 
-def _surface_model(run, plan, grid, loaded, options):
-    """Smooth correction surfaces fitted to the block comparisons of the overlaps."""
-    images, names = plan.images, [image.name for image in plan.images]
-    bands = images[0].count
-    fixed = _loaded_surfaces(run, loaded, names, images, bands)
+def _surface_comparisons(run, plan, grid, fixed, options):
+    """The block comparisons of every band and the kind of field (the loaded surfaces' kind,
+    else from the compared block means' signs)."""
+    images, bands = plan.images, plan.images[0].count
     kinds = {surface.kind for surface in fixed.values()}
     if len(kinds) > 1:
         raise RadioMatchError("The loaded surfaces mix multiplicative and additive fields.")
@@ -646,16 +645,24 @@ def _surface_model(run, plan, grid, loaded, options):
     min_pixels = max(1.0, options["threshold"] * grid.block_width * grid.block_height
                      / (x_size * y_size))
     shares = _sample_comparisons(run, plan, grid, lattices, blocks, options["robust"])
+
+    def of_kind(kind):
+        return [Comparisons.of_band([pair[kind] for pair in blocks], band, min_pixels)
+                for band in range(bands)]
+
     if kinds:
         kind = kinds.pop()
     elif options["robust"]:
         kind = surface_kind(*shares)
-    else:
-        kind = surface_kind(*positive_share(
-            [Comparisons.of_band([b[KINDS[0]] for b in blocks], band, min_pixels)
-             for band in range(bands)]))
-    comparisons = [Comparisons.of_band([b[kind] for b in blocks], band, min_pixels)
-                   for band in range(bands)]
+    else:       # without robust statistics both kinds sum the same pixel pairs
+        kind = surface_kind(*positive_share(of_kind(KINDS[0])))
+    return of_kind(kind), kind
+
+
+def _fit_surfaces(run, plan, comparisons, kind, fixed, robust):
+    """Every image's surface (loaded ones as they are), the comparisons each band kept, and
+    the count of left-out comparisons per image."""
+    images, bands = plan.images, plan.images[0].count
     run.progress.start_stage("fit", "Fitting the correction surfaces", bands)
     bounds = np.array([image.bounds for image in images], dtype=float)
     surfaces = {k: fixed.get(k, Surface.identity(kind, SURFACE_ORDER, image.bounds, bands))
@@ -664,7 +671,7 @@ def _surface_model(run, plan, grid, loaded, options):
     kept = []
     converged = True
     for band, compared in enumerate(comparisons):
-        fit = fit_band(bounds, compared, kind, SURFACE_ORDER, options["robust"],
+        fit = fit_band(bounds, compared, kind, SURFACE_ORDER, robust,
                        {k: surface.coefficients[band] for k, surface in fixed.items()})
         converged &= fit.converged
         kept.append(fit.kept)
@@ -681,19 +688,15 @@ def _surface_model(run, plan, grid, loaded, options):
     compared_images = set()
     for compared in comparisons:
         compared_images.update(compared.first.tolist() + compared.second.tolist())
-    for k, name in enumerate(names):
+    for k, image in enumerate(images):
         if k not in fixed and k not in compared_images and len(images) > 1:
-            run.warn(f"Image {name!r} shares no block with enough common pixels with another "
-                     "image; it gets no local correction.")
-    alpha = options["alpha"]
-    calculation = np.dtype(plan.calculation_dtype)
+            run.warn(f"Image {image.name!r} shares no block with enough common pixels with "
+                     "another image; it gets no local correction.")
+    return surfaces, kept, left_out
 
-    def correct_tile(k, window, values, valid):
-        if surfaces[k].is_identity() or alpha == 0:
-            return values
-        return surfaces[k].apply(values, *pixel_centres(images[k], window),
-                                 calculation.type(alpha))
 
+def _correction_maps(grid, images, surfaces):
+    """What each image's surface does at the block centres of its sub-grid (BlockMaps)."""
     corrections = {}
     for k, image in enumerate(images):
         subgrid = _image_subgrid(grid, image)
@@ -702,18 +705,39 @@ def _surface_model(run, plan, grid, loaded, options):
         ys = grid.y1 - (np.arange(row0, row1) + 0.5) * grid.block_height
         points_x, points_y = np.meshgrid(xs, ys)
         values = surfaces[k].correction(points_x.ravel(), points_y.ravel())
-        corrections[k] = BlockMap(row0, col0, values.T.reshape(row1 - row0, col1 - col0, bands))
+        corrections[k] = BlockMap(row0, col0,
+                                  values.T.reshape(row1 - row0, col1 - col0, image.count))
+    return corrections
+
+
+def _surface_tags(surface):
+    return {MODEL_TAG: "surface", SURFACE_TAG: json.dumps({
+        "kind": surface.kind, "order": surface.order, "bounds": list(surface.bounds),
+        "coefficients": surface.coefficients.tolist()})}
+
+
+def _surface_model(run, plan, grid, loaded, options):
+    """Smooth correction surfaces fitted to the block comparisons of the overlaps."""
+    images, names = plan.images, [image.name for image in plan.images]
+    bands = images[0].count
+    fixed = _loaded_surfaces(run, loaded, names, images, bands)
+    comparisons, kind = _surface_comparisons(run, plan, grid, fixed, options)
+    surfaces, kept, left_out = _fit_surfaces(run, plan, comparisons, kind, fixed,
+                                             options["robust"])
+    alpha = np.dtype(plan.calculation_dtype).type(options["alpha"])
+
+    def correct_tile(k, window, values, valid):
+        if surfaces[k].is_identity() or alpha == 0:
+            return values
+        return surfaces[k].apply(values, *pixel_centres(images[k], window), alpha)
+
+    corrections = _correction_maps(grid, images, surfaces)
 
     def maps_to_save(reference_path, template):
-        mean = _reference_map(grid, corrections.values(), bands)
-        saved = [(reference_path, mean, {MODEL_TAG: "surface"})]
-        for k, name in enumerate(names):
-            surface = surfaces[k]
-            tags = {MODEL_TAG: "surface", SURFACE_TAG: json.dumps({
-                "kind": surface.kind, "order": surface.order, "bounds": list(surface.bounds),
-                "coefficients": surface.coefficients.tolist()})}
-            saved.append((template.replace("$", name), corrections[k].full(grid), tags))
-        return saved
+        return ([(reference_path, _reference_map(grid, corrections.values(), bands),
+                  {MODEL_TAG: "surface"})]
+                + [(template.replace("$", name), corrections[k].full(grid),
+                    _surface_tags(surfaces[k])) for k, name in enumerate(names)])
 
     pair_seams, block_seam = _seams(comparisons, surfaces, kind, kept)
     details = {
@@ -725,11 +749,11 @@ def _surface_model(run, plan, grid, loaded, options):
                                        "values": m.values} for k, m in corrections.items()},
         "correction_kind": "gain" if kind == "multiplicative" else "offset",
         "left_out_blocks": dict(zip(names, left_out.tolist())),
-        "seams": [[names[i], names[j]] + [[entry.get(b, (np.nan,) * 3)[q] for b in range(bands)]
-                                          for q in range(3)]
+        "seams": [[names[i], names[j]] + [[entry.get(band, (np.nan,) * 3)[column]
+                                           for band in range(bands)] for column in range(3)]
                   for (i, j), entry in sorted(pair_seams.items())],
-        "seam": {"before": _pair_level(pair_seams, bands, 0), "after": _pair_level(
-            pair_seams, bands, 1)},
+        "seam": {"before": _pair_level(pair_seams, bands, 0),
+                 "after": _pair_level(pair_seams, bands, 1)},
         "block_seam": block_seam,
     }
     return _LocalModel(correct_tile, maps_to_save, details)
