@@ -4,6 +4,11 @@ Work is cut into independent tasks (one per image tile) and run on a thread pool
 release the GIL, and threads are safe inside QGIS where processes are not. The progress callback
 is only ever called from the thread that started the run, so the QGIS feedback object is never
 touched from a worker thread.
+
+A stage's task function is a top-level ``function(job, task, context)``: ``job`` holds what
+every task of the stage needs (the plan, windows, options), ``task`` one tile, and ``context``
+(:class:`TaskContext`) what comes from where it runs: dataset handles, the cancellation check,
+the outputs it writes. :class:`ThreadRunner` runs them on this machine's threads.
 """
 import ctypes
 import logging
@@ -16,6 +21,7 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 import rasterio
 
 from .errors import CancelledError, RadioMatchError
+from .writing import OutputRaster
 
 LOGGER = logging.getLogger("radiomatch")
 
@@ -24,6 +30,14 @@ _HANDLES_PER_THREAD = 16
 _TRIM_SECONDS = 0.1
 _TRIM_GROWTH_BYTES = 64 * 1024 * 1024
 _PAGE_BYTES = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+# GDAL keeps written tiles in its block cache until it is full or the file is closed; the
+# default (5 % of RAM) made that cache the largest part of a run's memory. Scoped to the run.
+WORKING_CACHE_BYTES = 128 * 1024 * 1024
+
+
+def working_environment():
+    """The GDAL settings a run reads and writes under."""
+    return rasterio.Env(GDAL_CACHEMAX=WORKING_CACHE_BYTES)
 
 
 def _find_malloc_trim():
@@ -47,7 +61,7 @@ def _resident_bytes():
         return None
 
 
-class _FreedMemoryReturn:
+class FreedMemoryReturn:
     """Gives the memory of freed tile arrays back to the system when the process has grown by
     ``_TRIM_GROWTH_BYTES`` since it last did (checked at most every ``_TRIM_SECONDS``). Once a
     larger array has been freed, glibc serves arrays of up to 32 MB from its heap and keeps
@@ -179,7 +193,7 @@ def run_tasks(function, tasks, workers, progress, consume=None):
     if consume is None:
         def consume(task, result):
             results.append(result)
-    return_freed_memory = _FreedMemoryReturn()
+    return_freed_memory = FreedMemoryReturn()
     if workers <= 1:
         for task in tasks:
             progress.check_cancelled()
@@ -252,3 +266,54 @@ class DatasetCache:
                 dataset.close()
             self._all.clear()
             self._generation += 1
+
+
+class TaskContext:
+    """What a task gets from where it runs: ``datasets`` (handles of this thread or worker
+    process), ``check_cancelled()``, and :meth:`output`, the output a tile is written to."""
+
+    def __init__(self, datasets, check_cancelled, outputs=None):
+        self.datasets = datasets
+        self.check_cancelled = check_cancelled
+        self._outputs = {} if outputs is None else outputs
+
+    def output(self, file):
+        """The :class:`OutputRaster` of an ``OutputFile``: the run's own one on this machine,
+        opened here on first use on a worker (which writes every tile of it)."""
+        output = self._outputs.get(file.temporary_path)
+        if output is None:
+            output = self._outputs[file.temporary_path] = OutputRaster(file)
+        return output
+
+    def close(self):
+        """Close the dataset handles and any output left open by a failed task."""
+        self.datasets.close()
+        for output in self._outputs.values():
+            output.close(check=False)
+
+
+class ThreadRunner:
+    """Runs a stage's tasks on ``workers`` threads of this machine (:func:`run_tasks`)."""
+
+    def __init__(self, workers, progress):
+        self.workers = workers
+        self.progress = progress
+        self.datasets = DatasetCache()
+
+    def check_paths(self, images, temporaries):
+        """Nothing to check: this machine opened the inputs and created the temporaries."""
+
+    def map(self, function, job, tasks, consume=None, outputs=None):
+        """``function(job, task, context)`` for every task, results consumed in task order
+        (see :func:`run_tasks`); ``outputs`` ({temporary path: OutputRaster}) are the outputs
+        the tasks write. The stage's dataset handles are closed after it, so that handles do
+        not pile up over the stages' thread pools."""
+        context = TaskContext(self.datasets, self.progress.check_cancelled, outputs)
+        try:
+            return run_tasks(lambda task: function(job, task, context), tasks, self.workers,
+                             self.progress, consume)
+        finally:
+            self.datasets.close()
+
+    def close(self):
+        self.datasets.close()

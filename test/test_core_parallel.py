@@ -57,7 +57,7 @@ import numpy as np
 from core import parallel
 
 parallel._TRIM_SECONDS = 0.0
-return_freed_memory = parallel._FreedMemoryReturn()       # the baseline, before the growth
+return_freed_memory = parallel.FreedMemoryReturn()       # the baseline, before the growth
 # after a 16 MB array is freed, glibc serves 4 MB arrays from its heap, and a small survivor
 # after each keeps the heap from shrinking when they are freed
 big = np.ones(16 * 2**20, np.uint8)
@@ -68,7 +68,7 @@ for _ in range(64):
     kept.append(np.ones(200 * 1024, np.uint8))
 del freed
 retained = parallel._resident_bytes()
-parallel._FreedMemoryReturn()()           # its baseline already holds the growth: nothing to do
+parallel.FreedMemoryReturn()()           # its baseline already holds the growth: nothing to do
 untouched = parallel._resident_bytes()
 return_freed_memory()
 print(retained, untouched, parallel._resident_bytes(), len(kept))
