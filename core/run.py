@@ -208,7 +208,7 @@ class Run:
         tasks, files = [], []
         for k, image in enumerate(plan.images):
             windows = self.image_tiles(plan, image)
-            tasks.extend((k, window) for window in windows)
+            tasks.extend((k, window, index) for index, window in enumerate(windows))
             profile = output_profile(image, plan.output_dtypes[k], plan.nodata, plan.workers)
             files.append(OutputFile.named(plan.output_paths[k], self.names, profile,
                                           save_as_cog, len(windows), image.metadata,
@@ -261,7 +261,7 @@ class ApplyJob:
 def apply_tile(job, task, context):
     """Correct one tile of an image and write it to the image's output; returns the tile's
     (clipped, nudged, correction counts)."""
-    k, window = task
+    k, window, index = task
     context.check_cancelled()
     plan = job.plan
     image = plan.images[k]
@@ -275,6 +275,6 @@ def apply_tile(job, task, context):
              if image.alpha_band is not None else None)
     mask = read_mask(dataset, image, window) if job.keeps_mask[k] else None
     output = context.output(job.outputs[k])
-    if output.write(window, array, alpha, mask):
+    if output.write(index, window, array, alpha, mask, context.check_cancelled):
         output.finish()
     return clipped, nudged, counts

@@ -18,6 +18,7 @@ from .errors import RadioMatchError
 from .metadata import write_metadata
 
 OUTPUT_TILE = 512
+_TURN_SECONDS = 0.2                 # how often a tile waiting for its turn checks for a cancel
 NAME_MAX = 255                      # bytes of a file name, where the file system does not say
 # GDAL's side files of a raster: statistics and metadata, an external mask, overviews
 RASTER_SIDE_FILES = (".aux.xml", ".msk", ".ovr")
@@ -382,17 +383,27 @@ class OutputRaster:
         self._colour_bands = [band for band in range(1, file.profile["count"] + 1)
                               if band != file.alpha_band]
         self._dataset = None
-        self._tiles_left = file.tiles
+        self._written = 0
         self._lock = threading.Lock()
+        self._turn = threading.Condition(self._lock)
 
-    def write(self, window, array, alpha=None, mask=None):
-        """Write the corrected bands of a tile, the input's alpha band (as stored) and its
-        per-dataset mask (0 = masked) when given. True when it was the last tile: the file is
-        then closed, and :meth:`finish` is the writer's to call."""
+    def write(self, index, window, array, alpha=None, mask=None, check_cancelled=None):
+        """Write tile ``index``: its corrected bands, the input's alpha band (as stored) and
+        its per-dataset mask (0 = masked) when given. Tiles are written in their order,
+        whichever thread computed them: the order in which the output's blocks reach the file,
+        and so its bytes, then do not depend on the threads' timing (unless tiles smaller than
+        the output's blocks meet a full GDAL cache, which may flush a block half written and
+        rewrite it later). True when it was the last tile: the file is then closed, and
+        :meth:`finish` is the writer's to call."""
         file = self.file
-        with self._lock:
-            if self._tiles_left <= 0:
+        with self._turn:
+            if index >= file.tiles:
                 raise RuntimeError(f"More tiles written to {self.final_path!r} than planned.")
+            while index != self._written:
+                # the tile before is being computed by another thread (it was taken first)
+                self._turn.wait(_TURN_SECONDS)
+                if check_cancelled is not None:
+                    check_cancelled()
             if self._dataset is None:
                 try:
                     self._dataset = rasterio.open(self.temporary_path, "w", **file.profile)
@@ -414,8 +425,9 @@ class OutputRaster:
             except rasterio.errors.RasterioIOError as error:
                 # a dirty block flushed to a full disk, or past a file size limit
                 raise write_failure(self.final_path, error) from None
-            self._tiles_left -= 1
-            if self._tiles_left:
+            self._written += 1
+            self._turn.notify_all()
+            if self._written < file.tiles:
                 return False
             self._close(check=True)
             return True
