@@ -407,11 +407,14 @@ def global_regression(input_images, output_images, *, calculation_dtype="auto",
                       window_parallel_workers=None, window_size=None, save_as_cog=False,
                       specify_model_images=None, custom_mean_factor=1.0, custom_std_factor=1.0,
                       save_adjustments=None, load_adjustments=None, overlap_statistics="robust",
-                      anchoring="set", progress_callback=None):
+                      anchoring="set", dask_scheduler=None, progress_callback=None):
     """Balance overlapping images with one linear correction per image and band.
 
     Parameters are spectralmatch's (names, types and defaults), plus ``overlap_statistics``
-    and ``anchoring``; see docs/DESIGN.md for the decisions where this engine differs. Returns
+    and ``anchoring``; see docs/DESIGN.md for the decisions where this engine differs.
+    ``dask_scheduler`` (spectralmatch 1.6's name) runs the per-image work on a Dask cluster: a
+    scheduler address (``"tcp://host:8786"``) or a ``distributed.Client``; None (the default)
+    runs on this machine's threads. The outputs are the same either way. Returns
     a :class:`RunResult` whose ``details`` hold ``adjustments`` ({name: {"scale": [...],
     "offset": [...]}}), ``groups`` (group label per image), ``whole_stats`` ({name: {"mean":
     [...], "std": [...]}} before correction), ``footprints`` ({name: [left, bottom, right,
@@ -420,7 +423,7 @@ def global_regression(input_images, output_images, *, calculation_dtype="auto",
     pairs]]) and ``seam`` ({"before": [...], "after": [...]} mosaic-wide, per band).
     """
     _check_options(anchoring, overlap_statistics, custom_mean_factor, custom_std_factor)
-    with Run(progress_callback, STAGES, debug_logs) as run:
+    with Run(progress_callback, STAGES, debug_logs, dask_scheduler) as run:
         plan = plan_run(run, input_images, output_images, "_Global",
                         calculation_dtype=calculation_dtype, output_dtype=output_dtype,
                         vector_mask=vector_mask, custom_nodata_value=custom_nodata_value,

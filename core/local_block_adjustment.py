@@ -794,12 +794,13 @@ def local_block_adjustment(input_images, output_images, *, calculation_dtype="au
                            save_block_maps=None, load_block_maps=None,
                            override_bounds_canvas_coords=None, block_valid_pixel_threshold=0.001,
                            block_statistics="robust", local_model="surface",
-                           progress_callback=None):
+                           dask_scheduler=None, progress_callback=None):
     """Balance images locally, with a correction that varies smoothly across each image.
 
     Parameters are spectralmatch's (names, types and defaults), plus ``block_statistics`` and
-    ``local_model``; see docs/DESIGN.md for where this engine differs. ``details`` of the result
-    hold ``local_model``, ``grid`` (rows, cols), ``canvas``, ``footprints`` ({name: bounds}),
+    ``local_model``; see docs/DESIGN.md for where this engine differs. ``dask_scheduler`` runs
+    the per-image work on a Dask cluster, as for :func:`global_regression`. ``details`` of the
+    result hold ``local_model``, ``grid`` (rows, cols), ``canvas``, ``footprints`` ({name: bounds}),
     ``correction_maps`` ({name: {"row_off", "col_off", "values"}}: the correction each block of
     the image's sub-grid applies, rows x cols x bands) and ``correction_kind`` ("gamma": gamma
     exponents, "gain": factors, "offset": added values). The surface model adds ``surfaces``
@@ -820,7 +821,7 @@ def local_block_adjustment(input_images, output_images, *, calculation_dtype="au
     _check_options(alpha, correction_method, block_valid_pixel_threshold, save_block_maps,
                    load_block_maps, override_bounds_canvas_coords, block_statistics, local_model)
     blocks_rule = parse_number_of_blocks(number_of_blocks)
-    with Run(progress_callback, STAGES[local_model], debug_logs) as run:
+    with Run(progress_callback, STAGES[local_model], debug_logs, dask_scheduler) as run:
         plan = plan_run(run, input_images, output_images, "_Local",
                         calculation_dtype=calculation_dtype, output_dtype=output_dtype,
                         vector_mask=vector_mask, custom_nodata_value=custom_nodata_value,

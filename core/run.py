@@ -9,6 +9,7 @@ import numpy as np
 from rasterio.errors import RasterioIOError
 from rasterio.windows import intersect
 
+from . import cluster
 from .errors import RadioMatchError
 from .masks import load_vector_mask
 from .parallel import Progress, ThreadRunner, resolve_workers, working_environment
@@ -124,10 +125,11 @@ class Run:
     """One run's shared state. Used as a context manager: on any exception every temporary
     output is removed (once no task is writing any more) and the datasets are closed."""
 
-    def __init__(self, progress_callback, stage_weights, debug_logs):
+    def __init__(self, progress_callback, stage_weights, debug_logs, dask_scheduler=None):
         self.warnings = []
         self.progress = Progress(progress_callback, stage_weights)
         self.runner = None
+        self.dask_scheduler = dask_scheduler
         self.outputs = []
         self.side_files = []        # (temporary, final) JSON files and block maps
         self.names = TemporaryNames()
@@ -157,7 +159,12 @@ class Run:
         return False
 
     def start_runner(self, workers):
-        self.runner = ThreadRunner(workers, self.progress)
+        """Threads of this machine, or the Dask cluster of ``dask_scheduler``."""
+        if self.dask_scheduler is None:
+            self.runner = ThreadRunner(workers, self.progress)
+        else:
+            self.runner = cluster.DaskRunner(self.dask_scheduler, self.progress, self.names.run,
+                                             self.warn, self.debug)
 
     def run_tasks(self, function, job, tasks, consume=None):
         """``function(job, task, context)`` for every task on this run's runner, results
