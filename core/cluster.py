@@ -18,6 +18,7 @@ import secrets
 import tempfile
 import threading
 import time
+import warnings
 import zipfile
 from contextlib import contextmanager
 
@@ -67,8 +68,11 @@ def _client(dask_scheduler):
             "dask_scheduler must be a Dask scheduler address such as \"tcp://host:8786\" or a "
             f"distributed.Client, not {dask_scheduler!r}.")
     try:
-        client = distributed.Client(dask_scheduler.strip(), timeout=CONNECT_SECONDS,
-                                    set_as_default=False)
+        with warnings.catch_warnings():
+            # tornado's make_current, which distributed 2022.12 calls (not the user's concern)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            client = distributed.Client(dask_scheduler.strip(), timeout=CONNECT_SECONDS,
+                                        set_as_default=False)
     except (OSError, TimeoutError, ValueError) as error:
         raise RadioMatchError(
             f"The Dask scheduler {dask_scheduler!r} cannot be reached ({error}).") from None
