@@ -22,7 +22,7 @@ VENV_PYTHON   := $(VENV)/bin/python
 VENV_STAMP    := $(VENV)/.requirements-test.stamp
 
 APT_PACKAGES := qgis python3-qgis qgis-providers python3-rasterio python3-scipy \
-                python3-venv python3-pytest python3-pyflakes \
+                python3-distributed python3-venv python3-pytest python3-pyflakes \
                 pyqt5-dev-tools qttools5-dev-tools
 
 # Run apt as root directly (CI), through sudo otherwise.
@@ -69,7 +69,7 @@ $(VENV_PYTHON): | apt-packages
 
 $(VENV_STAMP): requirements-test.txt | $(VENV_PYTHON)
 	$(VENV_PYTHON) -m pip install --disable-pip-version-check -q -r requirements-test.txt
-	$(VENV_PYTHON) -c "import qgis.core, rasterio, scipy, pytest, pytest_qgis"
+	$(VENV_PYTHON) -c "import qgis.core, rasterio, scipy, distributed, pytest, pytest_qgis"
 	@touch $@
 	@echo "setup: $(VENV) ready"
 

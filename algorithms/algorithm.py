@@ -39,6 +39,7 @@ from .parameters import (
     CALCULATION_DTYPES,
     COMMON_HELP,
     CUSTOM_NODATA_VALUE,
+    DASK_SCHEDULER,
     DEBUG_LOGS,
     IMAGE_PARALLEL_WORKERS,
     INPUT,
@@ -55,6 +56,7 @@ from .parameters import (
     WINDOW_PARALLEL_WORKERS,
     WINDOW_SIZE,
     RasterFilesParameter,
+    dask_scheduler,
     enum_value,
     optional_double,
     plain_value,
@@ -238,6 +240,10 @@ class RadioMatchAlgorithm(QgsProcessingAlgorithm):
             self.tr("Tiles processed in parallel (threads; 0 none, -1 all cores)",
                     "RadioMatchAlgorithm"),
             type=QgsProcessingParameterNumber.Integer, defaultValue=0, minValue=-1)))
+        self.addParameter(self._advanced(QgsProcessingParameterString(
+            DASK_SCHEDULER, self.tr("Dask scheduler address (empty: this machine)",
+                                    "RadioMatchAlgorithm"),
+            defaultValue=None, optional=True)))
         self.addParameter(self._advanced(QgsProcessingParameterBoolean(
             DEBUG_LOGS, self.tr("Detailed log messages", "RadioMatchAlgorithm"),
             defaultValue=False)))
@@ -295,6 +301,7 @@ class RadioMatchAlgorithm(QgsProcessingAlgorithm):
             window_parallel_workers=workers(self, parameters, WINDOW_PARALLEL_WORKERS, context),
             window_size=window_size(self, parameters, context),
             save_as_cog=self.parameterAsBoolean(parameters, SAVE_AS_COG, context),
+            dask_scheduler=dask_scheduler(self, parameters, context),
         )
 
     # -- what each algorithm fills in -------------------------------------------------------

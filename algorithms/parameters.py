@@ -27,6 +27,7 @@ CUSTOM_NODATA_VALUE = "CUSTOM_NODATA_VALUE"
 IMAGE_PARALLEL_WORKERS = "IMAGE_PARALLEL_WORKERS"
 WINDOW_PARALLEL_WORKERS = "WINDOW_PARALLEL_WORKERS"
 WINDOW_SIZE = "WINDOW_SIZE"
+DASK_SCHEDULER = "DASK_SCHEDULER"
 SAVE_AS_COG = "SAVE_AS_COG"
 REPORT = "REPORT"
 
@@ -117,6 +118,15 @@ COMMON_HELP = {
         "Tile size in pixels used to read and write the images (square tiles). Empty or 0: "
         "automatic (the file's own block size, about 512). Memory use grows with it; results "
         "do not depend on it."
+    ),
+    DASK_SCHEDULER: tr(
+        "Optional address of a Dask scheduler (e.g. tcp://host:8786) whose workers read the "
+        "images, compute their statistics and write the outputs, one image per task; this "
+        "machine plans the run, solves the model and renames the finished outputs. The "
+        "inputs and the output folder must be paths every worker reaches as this machine does "
+        "(a shared file system); the workers need numpy, rasterio and scipy and receive "
+        "RadioMatch from this machine. The thread counts then only set GDAL's compression "
+        "threads per output. Empty: this machine. The outputs are the same files."
     ),
     REPORT: tr(
         "Optional HTML file receiving a report of the run with charts (one self-contained "
@@ -243,6 +253,13 @@ def workers(alg, parameters, name, context):
     if count < 0:
         return ("thread", "cpu")
     return ("thread", count)
+
+
+def dask_scheduler(alg, parameters, context):
+    """The scheduler address, or None (this machine)."""
+    if is_unset(parameters, DASK_SCHEDULER):
+        return None
+    return alg.parameterAsString(parameters, DASK_SCHEDULER, context).strip() or None
 
 
 def window_size(alg, parameters, context):

@@ -67,8 +67,9 @@ class TileBlocks:
     """The blocks the pixel centres of a tile (columns ``xs``, rows ``ys``) fall in: ``row_lo``,
     ``col_lo`` and ``shape`` give the blocks touched (``shape`` None when no pixel centre is on
     the canvas). Block rows and columns are runs of tile rows and columns, so summing a tile
-    per block is ``rows @ values @ columns``, with 0/1 matrices gathering the runs (BLAS;
-    exact for integer values in float64, whatever the order)."""
+    per block is ``rows @ values @ columns``, with 0/1 matrices gathering the runs (exact for
+    integer values in float64, whatever the order). The products go through ``einsum``, not
+    BLAS: OpenBLAS would spread them over every core, and a 1-thread run must use one."""
 
     def __init__(self, grid, xs, ys):
         rows, cols = grid.block_rows(ys), grid.block_columns(xs)
@@ -86,7 +87,8 @@ class TileBlocks:
     def sum(self, values):
         """Per block the sum of ``values`` (rows, cols), in float64; pixels off the canvas are
         left out."""
-        return self.rows @ np.asarray(values, dtype=np.float64) @ self.columns
+        by_rows = np.einsum("ij,jk->ik", self.rows, np.asarray(values, dtype=np.float64))
+        return np.einsum("ij,jk->ik", by_rows, self.columns)
 
 
 def check_canvas(bounds, label):

@@ -16,7 +16,7 @@ from .footprints import connected_groups
 from .global_model import ANCHORINGS, OverlapStats, overlap_seams, scale_warnings, solve_model
 from .overlaps import Lattice, partner_values, plan_pairs, read_masked
 from .robust import fit_line, resolution
-from .run import Run, plan_run
+from .run import Plan, Run, plan_run
 from .statistics import Moments
 
 STAGES = {"statistics": 35, "inliers": 10, "solve": 5, "apply": 45, "finish": 5}
@@ -49,21 +49,34 @@ def _model_images(specify_model_images, input_names, model_names, run):
     return included
 
 
-def _tile_statistics(run, plan, k, window, partners, lattices, measure_whole):
-    """One tile of image k: its whole-image moments (if ``measure_whole``), and for each overlap
-    either the moments of its pixel pairs, reading the partner (``partners``: overlaps where k
-    is first), or (robust mode) k's side of the overlap's lattice sample (``lattices``)."""
-    run.progress.check_cancelled()
+@dataclass
+class _StatisticsJob:
+    """What the statistics pass's tasks share: the plan, per image the overlaps whose partner
+    it reads (``partners``, where it is first) or whose lattice sample it takes (``lattices``,
+    robust mode), and the images whose whole-image moments are measured."""
+    plan: Plan
+    partners: dict
+    lattices: dict
+    measured: set
+
+
+def _tile_statistics(job, task, context):
+    """One tile of image k: its whole-image moments (if measured), and for each overlap
+    either the moments of its pixel pairs, reading the partner, or (robust mode) k's side of
+    the overlap's lattice sample."""
+    k, window = task
+    context.check_cancelled()
+    plan = job.plan
     image = plan.images[k]
-    data, valid = read_masked(run, plan, image, window)
-    whole = Moments.of_tile(data, valid) if measure_whole else None
+    data, valid = read_masked(context.datasets, plan, image, window)
+    whole = Moments.of_tile(data, valid) if k in job.measured else None
     pairs = {}
-    for lattice in lattices:
+    for lattice in job.lattices.get(k, []):
         part = lattice.take(k, window, data, valid, plan.images[lattice.pair.first].width)
         if part is not None:
             pairs[(lattice.pair.first, lattice.pair.second)] = part
-    for pair in partners:
-        found = partner_values(run, plan, image, window, data, valid, pair)
+    for pair in job.partners.get(k, []):
+        found = partner_values(context.datasets, plan, image, window, data, valid, pair)
         if found is not None:
             _, first, second, both = found
             pairs[(pair.first, pair.second)] = (Moments.of_tile(first, both),
@@ -83,14 +96,24 @@ def _fit_pair(lattice, first_parts, second_parts, dtype):
     return fits
 
 
-def _inlier_statistics(run, plan, pair, window, fits):
+@dataclass
+class _InliersJob:
+    """What the inlier pass's tasks share: the plan and the robust lines of every overlap."""
+    plan: Plan
+    fits: dict          # (first, second) -> a LineFit (or None) per band
+
+
+def _inlier_statistics(job, task, context):
     """Moments of the inlier pairs of one tile of an overlap, and the count of valid pairs."""
-    run.progress.check_cancelled()
+    pair, window = task
+    context.check_cancelled()
+    plan = job.plan
     image = plan.images[pair.first]
-    data, valid = read_masked(run, plan, image, window)
-    _, first, second, both = partner_values(run, plan, image, window, data, valid, pair)
+    data, valid = read_masked(context.datasets, plan, image, window)
+    _, first, second, both = partner_values(context.datasets, plan, image, window, data, valid,
+                                            pair)
     keep = both.copy()
-    for band, fit in enumerate(fits):
+    for band, fit in enumerate(job.fits[(pair.first, pair.second)]):
         if fit is not None:
             keep[band] &= fit.inliers(first[band], second[band])
     return (Moments.of_tile(first, keep), Moments.of_tile(second, keep),
@@ -149,9 +172,8 @@ def _measure(run, plan, pair_plans, images_to_measure, robust):
                         if first_parts and second_parts else [None] * bands)
 
     run.progress.start_stage("statistics", "Computing image and overlap statistics", len(tasks))
-    run.run_tasks(lambda task: _tile_statistics(
-        run, plan, task[0], task[1], partners.get(task[0], []), lattices.get(task[0], []),
-        task[0] in measured), tasks, plan.workers, take_tile)
+    run.run_tasks(_tile_statistics, _StatisticsJob(plan, partners, lattices, measured), tasks,
+                  take_tile)
     rejected = {}
     if not robust:
         return whole, overlaps, rejected
@@ -167,9 +189,7 @@ def _measure(run, plan, pair_plans, images_to_measure, robust):
         overlaps[key][1].merge(second_moments)
         valid_pairs[key] += count
 
-    run.run_tasks(lambda task: _inlier_statistics(
-        run, plan, task[0], task[1], fits[(task[0].first, task[0].second)]),
-        tasks, plan.workers, take_inliers)
+    run.run_tasks(_inlier_statistics, _InliersJob(plan, fits), tasks, take_inliers)
     for key, count in valid_pairs.items():
         kept = overlaps[key][0].count
         rejected[key] = np.where(count > 0, 1.0 - kept / np.where(count > 0, count, 1), 0.0)
@@ -371,17 +391,30 @@ def _seam_details(model, solution, inputs):
     }
 
 
+@dataclass
+class _LinearCorrection:
+    """``scale x value + offset`` per image and band, in the calculation dtype."""
+    scales: np.ndarray
+    offsets: np.ndarray
+
+    def __call__(self, k, image, window, values, valid):
+        return values * self.scales[k][:, None, None] + self.offsets[k][:, None, None], 0
+
+
 def global_regression(input_images, output_images, *, calculation_dtype="auto",
                       output_dtype=None, vector_mask=None, debug_logs=False,
                       custom_nodata_value=None, image_parallel_workers=None,
                       window_parallel_workers=None, window_size=None, save_as_cog=False,
                       specify_model_images=None, custom_mean_factor=1.0, custom_std_factor=1.0,
                       save_adjustments=None, load_adjustments=None, overlap_statistics="robust",
-                      anchoring="set", progress_callback=None):
+                      anchoring="set", dask_scheduler=None, progress_callback=None):
     """Balance overlapping images with one linear correction per image and band.
 
     Parameters are spectralmatch's (names, types and defaults), plus ``overlap_statistics``
-    and ``anchoring``; see docs/DESIGN.md for the decisions where this engine differs. Returns
+    and ``anchoring``; see docs/DESIGN.md for the decisions where this engine differs.
+    ``dask_scheduler`` (spectralmatch 1.6's name) runs the per-image work on a Dask cluster: a
+    scheduler address (``"tcp://host:8786"``) or a ``distributed.Client``; None (the default)
+    runs on this machine's threads. The outputs are the same either way. Returns
     a :class:`RunResult` whose ``details`` hold ``adjustments`` ({name: {"scale": [...],
     "offset": [...]}}), ``groups`` (group label per image), ``whole_stats`` ({name: {"mean":
     [...], "std": [...]}} before correction), ``footprints`` ({name: [left, bottom, right,
@@ -390,7 +423,7 @@ def global_regression(input_images, output_images, *, calculation_dtype="auto",
     pairs]]) and ``seam`` ({"before": [...], "after": [...]} mosaic-wide, per band).
     """
     _check_options(anchoring, overlap_statistics, custom_mean_factor, custom_std_factor)
-    with Run(progress_callback, STAGES, debug_logs) as run:
+    with Run(progress_callback, STAGES, debug_logs, dask_scheduler) as run:
         plan = plan_run(run, input_images, output_images, "_Global",
                         calculation_dtype=calculation_dtype, output_dtype=output_dtype,
                         vector_mask=vector_mask, custom_nodata_value=custom_nodata_value,
@@ -415,13 +448,9 @@ def global_regression(input_images, output_images, *, calculation_dtype="auto",
                                   custom_std_factor, inputs)
 
         calculation = np.dtype(plan.calculation_dtype)
-        scales = solution.scales.astype(calculation)
-        offsets = solution.offsets.astype(calculation)
-
-        def correct_tile(k, window, values, valid):
-            return values * scales[k][:, None, None] + offsets[k][:, None, None]
-
-        result = run.apply_pass(plan, correct_tile, "Applying the corrections", save_as_cog)
+        correction = _LinearCorrection(solution.scales.astype(calculation),
+                                       solution.offsets.astype(calculation))
+        result, _ = run.apply_pass(plan, correction, "Applying the corrections", save_as_cog)
         if save_adjustments is not None:
             _save_adjustments(run, plan, model, solution, save_adjustments, {
                 "anchoring": anchoring, "overlap_statistics": overlap_statistics,

@@ -15,7 +15,6 @@ sums of every image) -> model -> apply (one streaming pass per image).
 """
 import json
 import os
-import threading
 from collections import Counter
 from dataclasses import dataclass, field, replace
 
@@ -31,7 +30,7 @@ from .overlaps import Lattice, plan_pairs, read_masked
 from .parallel import available_memory
 from .rasters import image_name, pixel_centres, read_tile
 from .robust import reject_outlier_blocks, resolution
-from .run import Run, plan_run
+from .run import Plan, Run, plan_run
 from .statistics import Moments
 from .surfaces import (KINDS, SAMPLES_PER_BLOCK_SIDE, SURFACE_ORDER, BlockRelations,
                        Comparisons, PairBlocks, Surface, fit_band, positive_share, surface_kind)
@@ -206,15 +205,25 @@ def _image_subgrid(grid, image):
     return int(rows.min()), int(rows.max()) + 1, int(cols.min()), int(cols.max()) + 1
 
 
-def _tile_blocks(run, plan, grid, k, window, measure_maps):
+@dataclass
+class _BlocksJob:
+    """What the block-sum pass's tasks share: the plan, the grid and the images mapped."""
+    plan: Plan
+    grid: BlockGrid
+    to_map: set
+
+
+def _tile_blocks(job, task, context):
     """Block sums and counts of one tile (touched blocks only) and its per-band minima."""
-    run.progress.check_cancelled()
+    k, window = task
+    context.check_cancelled()
+    plan, grid = job.plan, job.grid
     image = plan.images[k]
-    data, valid = read_tile(run.datasets.get(image.path), image, window, plan.nodata)
+    data, valid = read_tile(context.datasets.get(image.path), image, window, plan.nodata)
     values = data.astype(np.float64, copy=False)
     minima = np.array([np.min(values[b], where=valid[b], initial=np.inf)
                        for b in range(data.shape[0])])
-    if not measure_maps:
+    if k not in job.to_map:
         return minima, None
     if plan.vector_mask is not None:
         valid &= plan.vector_mask.keep(image.name, window_transform(window, image.transform),
@@ -235,9 +244,7 @@ def _measure(run, plan, grid, to_map, threshold):
     tasks = [(k, window) for k, image in enumerate(plan.images)
              for window in run.image_tiles(plan, image)]
     run.progress.start_stage("blocks", "Computing block means", len(tasks))
-    results = run.run_tasks(lambda task: _tile_blocks(run, plan, grid, task[0], task[1],
-                                                      task[0] in to_map),
-                            tasks, plan.workers)
+    results = run.run_tasks(_tile_blocks, _BlocksJob(plan, grid, to_map), tasks)
     bands = plan.images[0].count
     minima = np.full((len(plan.images), bands), np.inf)
     accumulators = {}
@@ -286,18 +293,19 @@ def _variation_grid(run, plan):
     tasks = [(k, window) for k, image in enumerate(plan.images)
              for window in run.image_tiles(tiling, image)]
     run.progress.start_stage("variation", "Measuring the coefficient of variation", len(tasks))
-
-    def band_one(task):
-        k, window = task
-        run.progress.check_cancelled()
-        data, valid = read_masked(run, plan, plan.images[k], window)
-        return Moments.of_tile(data[:1], valid[:1])
-
     pooled = Moments(1)
-    for moments in run.run_tasks(band_one, tasks, plan.workers):
+    for moments in run.run_tasks(_band_one, plan, tasks):
         pooled.merge(moments)
     return grid_shape_from_variation(int(pooled.count[0]), float(pooled.mean[0]),
                                      float(pooled.std[0]), run.warnings)
+
+
+def _band_one(plan, task, context):
+    """Moments of band 1 of one tile."""
+    k, window = task
+    context.check_cancelled()
+    data, valid = read_masked(context.datasets, plan, plan.images[k], window)
+    return Moments.of_tile(data[:1], valid[:1])
 
 
 def _reference_map(grid, maps, bands):
@@ -370,8 +378,8 @@ def _block_grid(run, plan, blocks_rule, loaded, override_bounds_canvas_coords):
 class _LocalModel:
     """What a local model hands to the run: the tile correction for the apply pass, the block
     maps it saves ((path, full values, tags) each), its details, and the warnings to give once
-    the outputs are written (they depend on counts made while applying)."""
-    correct_tile: object
+    the outputs are written (they depend on the correction's counts, per image)."""
+    correction: object
     maps_to_save: object
     details: dict
     after_apply: object = None
@@ -427,43 +435,23 @@ def _block_means_model(run, plan, grid, loaded, options):
         if shift:
             run.debug(f"Gamma shift: {shift} (values are shifted to stay above 1).")
     references = {k: _reference_for(reference, maps[k]) for k in range(len(images))}
-    calculation = np.dtype(plan.calculation_dtype)
-    unchanged_counts = np.zeros(len(images), dtype=np.int64)
-    guarded_counts = np.zeros(len(images), dtype=np.int64)
-    counts_lock = threading.Lock()
-
-    def correct_tile(k, window, values, valid):
-        xs, ys = pixel_centres(images[k], window)
-        row_positions, col_positions = grid.row_positions(ys), grid.column_positions(xs)
-        reference_mean = normalised_bilinear(references[k], row_positions, col_positions)
-        local_mean = normalised_bilinear(maps[k], row_positions, col_positions)
-        reference_mean = reference_mean.astype(calculation)
-        local_mean = local_mean.astype(calculation)
-        if method == "gamma":
-            corrected, unchanged, guarded = gamma_correction(
-                values, reference_mean, local_mean, calculation.type(alpha),
-                calculation.type(shift))
-        else:
-            corrected, unchanged, guarded = linear_correction(
-                values, reference_mean, local_mean, calculation.type(alpha))
-        with counts_lock:
-            unchanged_counts[k] += np.count_nonzero(unchanged & valid)
-            guarded_counts[k] += np.count_nonzero(guarded & valid)
-        return corrected
-
+    correction = _BlockMeansCorrection(grid, references, dict(maps), method, alpha, shift,
+                                       plan.calculation_dtype)
     def maps_to_save(reference_path, template):
         tags = {MODEL_TAG: "block_means"}
         return ([(reference_path, reference, tags)]
                 + [(template.replace("$", key), block_map.full(grid), tags)
                    for key, block_map in saved_maps.items()])
 
-    def after_apply():
+    def after_apply(counts):
+        unchanged_counts = [int(count[0]) for count in counts]
         for k, path in enumerate(plan.output_paths):
             if unchanged_counts[k] and alpha > 0:   # with alpha 0 no pixel is corrected
                 run.warn(f"{unchanged_counts[k]} valid pixel value(s) of {path!r} had no "
                          "reference or local block mean nearby and were left unchanged.")
-        return {"unchanged_pixels": dict(zip(plan.output_paths, unchanged_counts.tolist())),
-                "guarded_pixels": dict(zip(plan.output_paths, guarded_counts.tolist()))}
+        return {"unchanged_pixels": dict(zip(plan.output_paths, unchanged_counts)),
+                "guarded_pixels": dict(zip(plan.output_paths,
+                                           [int(count[1]) for count in counts]))}
 
     details = {
         "reference_map": reference,
@@ -477,7 +465,38 @@ def _block_means_model(run, plan, grid, loaded, options):
         "outlier_blocks": {name: outliers[name] for name in names},
         "shift": shift,
     }
-    return _LocalModel(correct_tile, maps_to_save, details, after_apply)
+    return _LocalModel(correction, maps_to_save, details, after_apply)
+
+
+@dataclass
+class _BlockMeansCorrection:
+    """The block-means model's correction of a tile: the reference and local block means
+    interpolated at its pixels, gamma or linear. Counts (left unchanged, guarded) pixels."""
+    grid: BlockGrid
+    references: dict        # image index -> BlockMap
+    maps: dict
+    method: str
+    alpha: float
+    shift: float
+    calculation_dtype: str
+
+    def __call__(self, k, image, window, values, valid):
+        calculation = np.dtype(self.calculation_dtype)
+        xs, ys = pixel_centres(image, window)
+        row_positions, col_positions = self.grid.row_positions(ys), self.grid.column_positions(xs)
+        reference_mean = normalised_bilinear(self.references[k], row_positions, col_positions)
+        local_mean = normalised_bilinear(self.maps[k], row_positions, col_positions)
+        reference_mean = reference_mean.astype(calculation)
+        local_mean = local_mean.astype(calculation)
+        if self.method == "gamma":
+            corrected, unchanged, guarded = gamma_correction(
+                values, reference_mean, local_mean, calculation.type(self.alpha),
+                calculation.type(self.shift))
+        else:
+            corrected, unchanged, guarded = linear_correction(
+                values, reference_mean, local_mean, calculation.type(self.alpha))
+        return corrected, np.array([np.count_nonzero(unchanged & valid),
+                                    np.count_nonzero(guarded & valid)], dtype=np.int64)
 
 
 def _pair_samples(plan, grid):
@@ -521,13 +540,6 @@ def _sample_comparisons(run, plan, grid, lattices, accumulators, robust):
     samples = {p: ([], []) for p in range(len(lattices))}
     shares = np.zeros(2, dtype=np.int64)
 
-    def sample_tile(task):
-        k, window = task
-        run.progress.check_cancelled()
-        data, valid = read_masked(run, plan, images[k], window)
-        return {p: lattices[p].take(k, window, data, valid, images[lattices[p].pair.first].width)
-                for p in of_image[k]}
-
     def take(task, parts):
         k = task[0]
         for p, part in parts.items():
@@ -543,8 +555,28 @@ def _sample_comparisons(run, plan, grid, lattices, accumulators, robust):
                                          *samples.pop(p))
 
     run.progress.start_stage("sampling", "Comparing the overlaps block by block", len(tasks))
-    run.run_tasks(sample_tile, tasks, plan.workers, take)
+    run.run_tasks(_sample_tile, _SamplingJob(plan, lattices, of_image), tasks, take)
     return shares
+
+
+@dataclass
+class _SamplingJob:
+    """What the sampling pass's tasks share: the plan, the pairs' lattices and, per image,
+    the lattices it takes its side of."""
+    plan: Plan
+    lattices: list
+    of_image: dict
+
+
+def _sample_tile(job, task, context):
+    """Image k's side of each of its lattices inside one tile."""
+    k, window = task
+    context.check_cancelled()
+    images = job.plan.images
+    data, valid = read_masked(context.datasets, job.plan, images[k], window)
+    return {p: job.lattices[p].take(k, window, data, valid,
+                                    images[job.lattices[p].pair.first].width)
+            for p in job.of_image[k]}
 
 
 def _sum_sample(grid, plan, lattice, accumulators, robust, first_parts, second_parts):
@@ -724,13 +756,7 @@ def _surface_model(run, plan, grid, loaded, options):
     comparisons, kind = _surface_comparisons(run, plan, grid, fixed, options)
     surfaces, kept, left_out = _fit_surfaces(run, plan, comparisons, kind, fixed,
                                              options["robust"])
-    alpha = np.dtype(plan.calculation_dtype).type(options["alpha"])
-
-    def correct_tile(k, window, values, valid):
-        if surfaces[k].is_identity() or alpha == 0:
-            return values
-        return surfaces[k].apply(values, *pixel_centres(images[k], window), alpha)
-
+    correction = _SurfaceCorrection(surfaces, options["alpha"], plan.calculation_dtype)
     corrections = _correction_maps(grid, images, surfaces)
 
     def maps_to_save(reference_path, template):
@@ -756,7 +782,22 @@ def _surface_model(run, plan, grid, loaded, options):
                  "after": _pair_level(pair_seams, bands, 1)},
         "block_seam": block_seam,
     }
-    return _LocalModel(correct_tile, maps_to_save, details)
+    return _LocalModel(correction, maps_to_save, details)
+
+
+@dataclass
+class _SurfaceCorrection:
+    """The surface model's correction of a tile: its image's field at the pixel centres."""
+    surfaces: dict          # image index -> Surface
+    alpha: float
+    calculation_dtype: str
+
+    def __call__(self, k, image, window, values, valid):
+        surface = self.surfaces[k]
+        if surface.is_identity() or self.alpha == 0:
+            return values, 0
+        return surface.apply(values, *pixel_centres(image, window),
+                             np.dtype(self.calculation_dtype).type(self.alpha)), 0
 
 
 def _pair_level(pair_seams, bands, which):
@@ -778,12 +819,13 @@ def local_block_adjustment(input_images, output_images, *, calculation_dtype="au
                            save_block_maps=None, load_block_maps=None,
                            override_bounds_canvas_coords=None, block_valid_pixel_threshold=0.001,
                            block_statistics="robust", local_model="surface",
-                           progress_callback=None):
+                           dask_scheduler=None, progress_callback=None):
     """Balance images locally, with a correction that varies smoothly across each image.
 
     Parameters are spectralmatch's (names, types and defaults), plus ``block_statistics`` and
-    ``local_model``; see docs/DESIGN.md for where this engine differs. ``details`` of the result
-    hold ``local_model``, ``grid`` (rows, cols), ``canvas``, ``footprints`` ({name: bounds}),
+    ``local_model``; see docs/DESIGN.md for where this engine differs. ``dask_scheduler`` runs
+    the per-image work on a Dask cluster, as for :func:`global_regression`. ``details`` of the
+    result hold ``local_model``, ``grid`` (rows, cols), ``canvas``, ``footprints`` ({name: bounds}),
     ``correction_maps`` ({name: {"row_off", "col_off", "values"}}: the correction each block of
     the image's sub-grid applies, rows x cols x bands) and ``correction_kind`` ("gamma": gamma
     exponents, "gain": factors, "offset": added values). The surface model adds ``surfaces``
@@ -804,7 +846,7 @@ def local_block_adjustment(input_images, output_images, *, calculation_dtype="au
     _check_options(alpha, correction_method, block_valid_pixel_threshold, save_block_maps,
                    load_block_maps, override_bounds_canvas_coords, block_statistics, local_model)
     blocks_rule = parse_number_of_blocks(number_of_blocks)
-    with Run(progress_callback, STAGES[local_model], debug_logs) as run:
+    with Run(progress_callback, STAGES[local_model], debug_logs, dask_scheduler) as run:
         plan = plan_run(run, input_images, output_images, "_Local",
                         calculation_dtype=calculation_dtype, output_dtype=output_dtype,
                         vector_mask=vector_mask, custom_nodata_value=custom_nodata_value,
@@ -821,8 +863,8 @@ def local_block_adjustment(input_images, output_images, *, calculation_dtype="au
         model = build(run, plan, grid, loaded, {
             "alpha": alpha, "correction_method": correction_method,
             "threshold": block_valid_pixel_threshold, "robust": block_statistics == "robust"})
-        result = run.apply_pass(plan, model.correct_tile, "Applying the local corrections",
-                                save_as_cog)
+        result, counts = run.apply_pass(plan, model.correction,
+                                        "Applying the local corrections", save_as_cog)
         if save_block_maps is not None:
             for path, values, tags in model.maps_to_save(*(os.fspath(p) for p in save_block_maps)):
                 run.write_side_file(path, lambda temporary, values=values, tags=tags:
@@ -830,7 +872,7 @@ def local_block_adjustment(input_images, output_images, *, calculation_dtype="au
                                                     plan.calculation_dtype, tags))
         run.publish()
         if model.after_apply is not None:
-            result.details.update(model.after_apply())
+            result.details.update(model.after_apply(counts))
         result.details.update(model.details)
         result.details.update({
             "local_model": local_model,

@@ -103,16 +103,16 @@ def _sorted_sample(parts):
 
 
 
-def read_masked(run, plan, image, window):
+def read_masked(datasets, plan, image, window):
     """A tile's bands and validity, with the polygon mask applied (statistics only)."""
-    data, valid = read_tile(run.datasets.get(image.path), image, window, plan.nodata)
+    data, valid = read_tile(datasets.get(image.path), image, window, plan.nodata)
     if plan.vector_mask is not None:
         valid &= plan.vector_mask.keep(image.name, window_transform(window, image.transform),
                                        (int(window.height), int(window.width)))
     return data, valid
 
 
-def partner_values(run, plan, image, window, data, valid, pair):
+def partner_values(datasets, plan, image, window, data, valid, pair):
     """Image values and the partner's nearest-neighbour samples at the pixels of ``window``
     inside the pair's overlap window: (sub-window, first, second, both valid), or None."""
     if not intersect(window, pair.window):
@@ -125,7 +125,7 @@ def partner_values(run, plan, image, window, data, valid, pair):
     read_window = Window(int(other_cols.min()), int(other_rows.min()),
                          int(other_cols.max() - other_cols.min() + 1),
                          int(other_rows.max() - other_rows.min() + 1))
-    other_data, other_valid = read_masked(run, plan, other, read_window)
+    other_data, other_valid = read_masked(datasets, plan, other, read_window)
     other_rows, other_cols = other_rows - read_window.row_off, other_cols - read_window.col_off
     if not (_covers_in_order(other_rows, read_window.height)
             and _covers_in_order(other_cols, read_window.width)):

@@ -4,6 +4,12 @@ Work is cut into independent tasks (one per image tile) and run on a thread pool
 release the GIL, and threads are safe inside QGIS where processes are not. The progress callback
 is only ever called from the thread that started the run, so the QGIS feedback object is never
 touched from a worker thread.
+
+A stage's task function is a top-level ``function(job, task, context)``: ``job`` holds what
+every task of the stage needs (the plan, windows, options), ``task`` one tile, and ``context``
+(:class:`TaskContext`) what comes from where it runs: dataset handles, the cancellation check,
+the outputs it writes. :class:`ThreadRunner` runs them on this machine's threads;
+``cluster.DaskRunner`` runs the same functions on a Dask cluster.
 """
 import ctypes
 import logging
@@ -12,10 +18,12 @@ import threading
 import time
 from collections import OrderedDict
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 
 import rasterio
 
 from .errors import CancelledError, RadioMatchError
+from .writing import OutputRaster
 
 LOGGER = logging.getLogger("radiomatch")
 
@@ -24,6 +32,15 @@ _HANDLES_PER_THREAD = 16
 _TRIM_SECONDS = 0.1
 _TRIM_GROWTH_BYTES = 64 * 1024 * 1024
 _PAGE_BYTES = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+# GDAL keeps written tiles in its block cache until it is full or the file is closed; the
+# default (5 % of RAM) made that cache the largest part of a run's memory. Scoped to the run
+# (on a Dask worker, to each batch of tasks).
+WORKING_CACHE_BYTES = 128 * 1024 * 1024
+
+
+def working_environment():
+    """The GDAL settings a run reads and writes under."""
+    return rasterio.Env(GDAL_CACHEMAX=WORKING_CACHE_BYTES)
 
 
 def _find_malloc_trim():
@@ -39,6 +56,64 @@ def _find_malloc_trim():
 _MALLOC_TRIM = _find_malloc_trim()
 
 
+def _find_mallopt():
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError, TypeError):
+        return None
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    mallopt.restype = ctypes.c_int
+    return mallopt
+
+
+_MALLOPT = _find_mallopt()
+# glibc's thresholds: (mallopt parameter, environment variable, default)
+_TRIM_THRESHOLD = (-1, "MALLOC_TRIM_THRESHOLD_", 128 * 1024)
+_MMAP_THRESHOLD = (-3, "MALLOC_MMAP_THRESHOLD_", 128 * 1024)
+_FIXED_THRESHOLDS = ("MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TOP_PAD_",
+                     "MALLOC_MMAP_MAX_")
+# where glibc's dynamic thresholds stand once an array of 32 MB or more has been freed
+_TILE_HEAP = {_MMAP_THRESHOLD: 32 * 1024 * 1024, _TRIM_THRESHOLD: 64 * 1024 * 1024}
+_TILE_HEAP_USERS = [0]
+_TILE_HEAP_LOCK = threading.Lock()
+
+
+def _fixed_threshold(threshold):
+    _, variable, default = threshold
+    try:
+        return int(os.environ.get(variable, default))
+    except ValueError:
+        return default
+
+
+@contextmanager
+def tile_sized_heap():
+    """Within the block, glibc serves tile arrays from its heap as it does in a process whose
+    allocation thresholds follow the arrays freed. Setting any threshold in the environment
+    fixes them all, and Dask's nanny sets MALLOC_TRIM_THRESHOLD_ in its workers: every tile
+    array was then mapped and unmapped, its pages faulted in again (4 x 4096^2 global
+    regression on 2 workers: 9.3 s, 5.7 s of it in the kernel; 7.0 s here, the threaded
+    run's 6.9 s). The fixed values come back after the last block of the process ends, with
+    the freed memory; a process without fixed thresholds is left alone."""
+    fixed = _MALLOPT is not None and any(name in os.environ for name in _FIXED_THRESHOLDS)
+    if fixed:
+        with _TILE_HEAP_LOCK:
+            _TILE_HEAP_USERS[0] += 1
+            for (parameter, _, _), value in _TILE_HEAP.items():
+                _MALLOPT(parameter, value)
+    try:
+        yield
+    finally:
+        if fixed:
+            with _TILE_HEAP_LOCK:
+                _TILE_HEAP_USERS[0] -= 1
+                if not _TILE_HEAP_USERS[0]:
+                    for threshold in _TILE_HEAP:
+                        _MALLOPT(threshold[0], _fixed_threshold(threshold))
+                    if _MALLOC_TRIM is not None:
+                        _MALLOC_TRIM(0)
+
+
 def _resident_bytes():
     try:
         with open("/proc/self/statm", "rb") as statm:
@@ -47,7 +122,7 @@ def _resident_bytes():
         return None
 
 
-class _FreedMemoryReturn:
+class FreedMemoryReturn:
     """Gives the memory of freed tile arrays back to the system when the process has grown by
     ``_TRIM_GROWTH_BYTES`` since it last did (checked at most every ``_TRIM_SECONDS``). Once a
     larger array has been freed, glibc serves arrays of up to 32 MB from its heap and keeps
@@ -179,7 +254,7 @@ def run_tasks(function, tasks, workers, progress, consume=None):
     if consume is None:
         def consume(task, result):
             results.append(result)
-    return_freed_memory = _FreedMemoryReturn()
+    return_freed_memory = FreedMemoryReturn()
     if workers <= 1:
         for task in tasks:
             progress.check_cancelled()
@@ -252,3 +327,54 @@ class DatasetCache:
                 dataset.close()
             self._all.clear()
             self._generation += 1
+
+
+class TaskContext:
+    """What a task gets from where it runs: ``datasets`` (handles of this thread or worker
+    process), ``check_cancelled()``, and :meth:`output`, the output a tile is written to."""
+
+    def __init__(self, datasets, check_cancelled, outputs=None):
+        self.datasets = datasets
+        self.check_cancelled = check_cancelled
+        self._outputs = {} if outputs is None else outputs
+
+    def output(self, file):
+        """The :class:`OutputRaster` of an ``OutputFile``: the run's own one on this machine,
+        opened here on first use on a worker (which writes every tile of it)."""
+        output = self._outputs.get(file.temporary_path)
+        if output is None:
+            output = self._outputs[file.temporary_path] = OutputRaster(file)
+        return output
+
+    def close(self):
+        """Close the dataset handles and any output left open by a failed task."""
+        self.datasets.close()
+        for output in self._outputs.values():
+            output.close(check=False)
+
+
+class ThreadRunner:
+    """Runs a stage's tasks on ``workers`` threads of this machine (:func:`run_tasks`)."""
+
+    def __init__(self, workers, progress):
+        self.workers = workers
+        self.progress = progress
+        self.datasets = DatasetCache()
+
+    def check_paths(self, images, temporaries):
+        """Nothing to check: this machine opened the inputs and created the temporaries."""
+
+    def map(self, function, job, tasks, consume=None, outputs=None):
+        """``function(job, task, context)`` for every task, results consumed in task order
+        (see :func:`run_tasks`); ``outputs`` ({temporary path: OutputRaster}) are the outputs
+        the tasks write. The stage's dataset handles are closed after it, so that handles do
+        not pile up over the stages' thread pools."""
+        context = TaskContext(self.datasets, self.progress.check_cancelled, outputs)
+        try:
+            return run_tasks(lambda task: function(job, task, context), tasks, self.workers,
+                             self.progress, consume)
+        finally:
+            self.datasets.close()
+
+    def close(self):
+        self.datasets.close()

@@ -6,25 +6,21 @@ import os
 from dataclasses import dataclass
 
 import numpy as np
-import rasterio
 from rasterio.errors import RasterioIOError
 from rasterio.windows import intersect
 
+from . import cluster
 from .errors import RadioMatchError
 from .masks import load_vector_mask
-from .parallel import DatasetCache, Progress, resolve_workers, run_tasks
+from .parallel import Progress, ThreadRunner, resolve_workers, working_environment
 from .rasters import (check_compatible, open_image, read_alpha, read_mask, read_tile,
                       resolve_input_paths, resolve_nodata, resolve_output_paths,
                       resolve_window_size, tile_size_for, tile_windows)
-from .writing import (OutputRaster, TemporaryNames, check_nodata_fits, gdal_failures,
-                      gdal_message, make_output_folder, output_profile, publish_all, replace_file,
-                      resolve_dtype, to_output_dtype, write_failure)
+from .writing import (OutputFile, OutputRaster, TemporaryNames, check_nodata_fits,
+                      gdal_failures, gdal_message, make_output_folder, output_profile,
+                      publish_all, replace_file, resolve_dtype, to_output_dtype, write_failure)
 
 LOGGER = logging.getLogger("radiomatch")
-
-# GDAL keeps written tiles in its block cache until it is full or the file is closed; the
-# default (5 % of RAM) made that cache the largest part of a run's memory. Scoped to the run.
-WORKING_CACHE_BYTES = 128 * 1024 * 1024
 # float32 holds every value of the other input types exactly (24 significant bits)
 NEEDS_FLOAT64 = ("uint32", "int32", "float64")
 
@@ -116,21 +112,24 @@ def plan_run(run, input_images, output_images, output_suffix, *, calculation_dty
                 f"{image.dtype} values.")
     mask = load_vector_mask(vector_mask, images, warnings)
     side_paths = [os.fspath(path) for path in side_files(images)] if side_files else []
+    run.start_runner(workers)
     for path in output_paths + side_paths:
         make_output_folder(path)
         run.names.claim(path)
+    run.runner.check_paths(images, [run.names.path(path) for path in output_paths])
     return Plan(images, output_paths, output_dtypes, calculation_dtype, nodata, mask, workers,
                 window_size)
 
 
 class Run:
     """One run's shared state. Used as a context manager: on any exception every temporary
-    output is removed and the datasets are closed."""
+    output is removed (once no task is writing any more) and the datasets are closed."""
 
-    def __init__(self, progress_callback, stage_weights, debug_logs):
+    def __init__(self, progress_callback, stage_weights, debug_logs, dask_scheduler=None):
         self.warnings = []
         self.progress = Progress(progress_callback, stage_weights)
-        self.datasets = DatasetCache()
+        self.runner = None
+        self.dask_scheduler = dask_scheduler
         self.outputs = []
         self.side_files = []        # (temporary, final) JSON files and block maps
         self.names = TemporaryNames()
@@ -145,12 +144,13 @@ class Run:
             LOGGER.info(message)
 
     def __enter__(self):
-        self._environment = rasterio.Env(GDAL_CACHEMAX=WORKING_CACHE_BYTES)
+        self._environment = working_environment()
         self._environment.__enter__()
         return self
 
     def __exit__(self, exc_type, exc, traceback):
-        self.datasets.close()
+        if self.runner is not None:
+            self.runner.close()
         self._environment.__exit__(exc_type, exc, traceback)
         if exc_type is not None:
             for output in self.outputs:
@@ -158,13 +158,18 @@ class Run:
         self.names.release()
         return False
 
-    def run_tasks(self, function, tasks, workers, consume=None):
-        """:func:`run_tasks` on this run's progress; the stage's dataset handles are closed
-        after it, so that handles do not pile up over the stages' thread pools."""
-        try:
-            return run_tasks(function, tasks, workers, self.progress, consume)
-        finally:
-            self.datasets.close()
+    def start_runner(self, workers):
+        """Threads of this machine, or the Dask cluster of ``dask_scheduler``."""
+        if self.dask_scheduler is None:
+            self.runner = ThreadRunner(workers, self.progress)
+        else:
+            self.runner = cluster.DaskRunner(self.dask_scheduler, self.progress, self.names.run,
+                                             self.warn, self.debug)
+
+    def run_tasks(self, function, job, tasks, consume=None):
+        """``function(job, task, context)`` for every task on this run's runner, results
+        consumed in task order (see :func:`parallel.run_tasks`)."""
+        return self.runner.map(function, job, tasks, consume)
 
     def write_side_file(self, final_path, write):
         """Write a JSON file or block map with ``write(path)`` under a temporary name; it is
@@ -203,51 +208,80 @@ class Run:
         return [tile for tile in self.image_tiles(plan, image)
                 if any(intersect(tile, window) for window in windows)]
 
-    def apply_pass(self, plan, correct_tile, message, save_as_cog):
-        """Stream every image through ``correct_tile(k, window, values, valid) -> corrected``
-        (float arrays in the calculation dtype) into its output, complete under a temporary
-        name until :meth:`publish`. Returns the result skeleton."""
-        tasks = []
+    def apply_pass(self, plan, correction, message, save_as_cog):
+        """Stream every image through ``correction`` (see :class:`ApplyJob`) into its output,
+        complete under a temporary name until :meth:`publish`. Returns the result skeleton
+        and, per image, the sums of the correction's own counts."""
+        tasks, files = [], []
         for k, image in enumerate(plan.images):
             windows = self.image_tiles(plan, image)
-            tasks.extend((k, window) for window in windows)
+            tasks.extend((k, window, index) for index, window in enumerate(windows))
             profile = output_profile(image, plan.output_dtypes[k], plan.nodata, plan.workers)
-            self.outputs.append(OutputRaster(plan.output_paths[k], self.names, profile,
-                                             save_as_cog, len(windows), image.metadata,
-                                             image.alpha_band))
+            files.append(OutputFile.named(plan.output_paths[k], self.names, profile,
+                                          save_as_cog, len(windows), image.metadata,
+                                          image.alpha_band))
+        self.outputs = [OutputRaster(file) for file in files]
         # an output with nodata marks the masked pixels with it; one without keeps the mask
         keeps_mask = [image.has_mask_band and plan.nodata is None for image in plan.images]
+        job = ApplyJob(plan, correction, files, keeps_mask)
+        clipped, nudged, counts = [0] * len(files), [0] * len(files), [0] * len(files)
+
+        def add(task, result):
+            k = task[0]
+            clipped[k] += result[0]
+            nudged[k] += result[1]
+            counts[k] = counts[k] + result[2]
+
         self.progress.start_stage("apply", message, len(tasks))
-
-        def apply_tile(task):
-            k, window = task
-            self.progress.check_cancelled()
-            image = plan.images[k]
-            dataset = self.datasets.get(image.path)
-            data, valid = read_tile(dataset, image, window, plan.nodata)
-            values = data.astype(plan.calculation_dtype, copy=False)
-            corrected = correct_tile(k, window, values, valid)
-            dtype = plan.output_dtypes[k]
-            array, clipped, nudged = to_output_dtype(corrected, data, valid, dtype, plan.nodata)
-            alpha = (read_alpha(dataset, image, window).astype(dtype, copy=False)
-                     if image.alpha_band is not None else None)
-            mask = read_mask(dataset, image, window) if keeps_mask[k] else None
-            self.outputs[k].write(window, array, clipped, nudged, alpha, mask)
-
-        self.run_tasks(apply_tile, tasks, plan.workers)
+        self.runner.map(apply_tile, job, tasks, add,
+                        {output.temporary_path: output for output in self.outputs})
         self.progress.start_stage("finish", "Finishing outputs", len(self.outputs))
         for output in self.outputs:
-            output.finish()
+            output.check_complete()
             self.progress.advance()
             self.progress.report()
         result = RunResult(list(plan.output_paths), self.warnings)
-        for output in self.outputs:
-            result.clipped_pixels[output.final_path] = output.clipped
-            result.nudged_pixels[output.final_path] = output.nudged
-            if output.clipped:
-                self.warn(f"{output.clipped} pixel value(s) of {output.final_path!r} were outside "
-                          "the output data type's range and were clipped.")
-            if output.nudged:
-                self.warn(f"{output.nudged} valid pixel value(s) of {output.final_path!r} equal "
-                          "to nodata were moved to the nearest other value.")
-        return result
+        for path, clipped_pixels, nudged_pixels in zip(plan.output_paths, clipped, nudged):
+            result.clipped_pixels[path] = clipped_pixels
+            result.nudged_pixels[path] = nudged_pixels
+            if clipped_pixels:
+                self.warn(f"{clipped_pixels} pixel value(s) of {path!r} were outside the output "
+                          "data type's range and were clipped.")
+            if nudged_pixels:
+                self.warn(f"{nudged_pixels} valid pixel value(s) of {path!r} equal to nodata "
+                          "were moved to the nearest other value.")
+        return result, counts
+
+
+@dataclass
+class ApplyJob:
+    """What the apply pass's tasks share: the plan, the correction, the outputs and whether
+    each keeps its input's mask. ``correction(k, image, window, values, valid)`` returns the
+    corrected values (float arrays in the calculation dtype) and the model's own pixel counts
+    (0, or an int64 array; summed per image in task order)."""
+    plan: Plan
+    correction: object
+    outputs: list           # OutputFile per image
+    keeps_mask: list
+
+
+def apply_tile(job, task, context):
+    """Correct one tile of an image and write it to the image's output; returns the tile's
+    (clipped, nudged, correction counts)."""
+    k, window, index = task
+    context.check_cancelled()
+    plan = job.plan
+    image = plan.images[k]
+    dataset = context.datasets.get(image.path)
+    data, valid = read_tile(dataset, image, window, plan.nodata)
+    values = data.astype(plan.calculation_dtype, copy=False)
+    corrected, counts = job.correction(k, image, window, values, valid)
+    dtype = plan.output_dtypes[k]
+    array, clipped, nudged = to_output_dtype(corrected, data, valid, dtype, plan.nodata)
+    alpha = (read_alpha(dataset, image, window).astype(dtype, copy=False)
+             if image.alpha_band is not None else None)
+    mask = read_mask(dataset, image, window) if job.keeps_mask[k] else None
+    output = context.output(job.outputs[k])
+    if output.write(index, window, array, alpha, mask, context.check_cancelled):
+        output.finish()
+    return clipped, nudged, counts

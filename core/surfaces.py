@@ -94,7 +94,9 @@ class Surface:
         table = np.zeros((self.order + 1, self.order + 1))
         for (p, q), coefficient in zip(exponents(self.order), self.coefficients[band]):
             table[q, p] = coefficient
-        return (v[:, None] ** powers) @ table @ (u[:, None] ** powers).T
+        # einsum, not BLAS: OpenBLAS would spread the product over every core
+        along_rows = np.einsum("qp,jp->qj", table, u[:, None] ** powers)
+        return np.einsum("iq,qj->ij", v[:, None] ** powers, along_rows)
 
     def at(self, xs, ys):
         """The fields of every band at points: (bands, points)."""

@@ -7,6 +7,7 @@ import re
 import secrets
 import threading
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import numpy as np
 import rasterio
@@ -17,6 +18,7 @@ from .errors import RadioMatchError
 from .metadata import write_metadata
 
 OUTPUT_TILE = 512
+_TURN_SECONDS = 0.2                 # how often a tile waiting for its turn checks for a cancel
 NAME_MAX = 255                      # bytes of a file name, where the file system does not say
 # GDAL's side files of a raster: statistics and metadata, an external mask, overviews
 RASTER_SIDE_FILES = (".aux.xml", ".msk", ".ovr")
@@ -346,48 +348,76 @@ def write_failure(final_path, detail):
         "the disk has room and the folder is writable; nothing was kept of this run's outputs.")
 
 
+@dataclass(frozen=True)
+class OutputFile:
+    """What a task needs to write one output: its final and temporary paths (both named on
+    the machine that plans the run), the creation profile, the tile count, and the input's
+    metadata and alpha band."""
+    final_path: str
+    temporary_path: str
+    cog_path: object            # the COG copy's temporary path, None without save_as_cog
+    profile: dict
+    tiles: int
+    metadata: object = None
+    alpha_band: object = None
+
+    @classmethod
+    def named(cls, final_path, names, profile, save_as_cog, tiles, metadata=None,
+              alpha_band=None):
+        return cls(final_path, names.path(final_path),
+                   names.path(final_path, "cog") if save_as_cog else None, profile, tiles,
+                   metadata, alpha_band)
+
+
 class OutputRaster:
     """One output GeoTIFF written under a temporary name and renamed only when complete.
 
-    It is flushed and closed as soon as its last tile is written, on the worker that wrote it:
-    its compression then overlaps the other images' work, and its tiles leave GDAL's cache."""
+    It is flushed and closed as soon as its last tile is written, and finished (COG copy,
+    checked) by the task that wrote it: its compression then overlaps the other images' work,
+    and its tiles leave GDAL's cache."""
 
-    def __init__(self, final_path, names, profile, save_as_cog, tiles, metadata=None,
-                 alpha_band=None):
-        self.final_path = final_path
-        self.temporary_path = names.path(final_path)
-        self._cog_path = names.path(final_path, "cog") if save_as_cog else None
-        self._profile = profile
-        self._metadata = metadata
-        self._alpha_band = alpha_band
-        self._colour_bands = [band for band in range(1, profile["count"] + 1)
-                              if band != alpha_band]
+    def __init__(self, file):
+        self.file = file
+        self.final_path = file.final_path
+        self.temporary_path = file.temporary_path
+        self._colour_bands = [band for band in range(1, file.profile["count"] + 1)
+                              if band != file.alpha_band]
         self._dataset = None
-        self._tiles_left = tiles
+        self._written = 0
         self._lock = threading.Lock()
-        self.clipped = 0
-        self.nudged = 0
+        self._turn = threading.Condition(self._lock)
 
-    def write(self, window, array, clipped, nudged, alpha=None, mask=None):
-        """Write the corrected bands of a tile, the input's alpha band (as stored) and its
-        per-dataset mask (0 = masked) when given."""
-        with self._lock:
-            if self._tiles_left <= 0:
+    def write(self, index, window, array, alpha=None, mask=None, check_cancelled=None):
+        """Write tile ``index``: its corrected bands, the input's alpha band (as stored) and
+        its per-dataset mask (0 = masked) when given. Tiles are written in their order,
+        whichever thread computed them: the order in which the output's blocks reach the file,
+        and so its bytes, then do not depend on the threads' timing (unless tiles smaller than
+        the output's blocks meet a full GDAL cache, which may flush a block half written and
+        rewrite it later). True when it was the last tile: the file is then closed, and
+        :meth:`finish` is the writer's to call."""
+        file = self.file
+        with self._turn:
+            if index >= file.tiles:
                 raise RuntimeError(f"More tiles written to {self.final_path!r} than planned.")
+            while index != self._written:
+                # the tile before is being computed by another thread (it was taken first)
+                self._turn.wait(_TURN_SECONDS)
+                if check_cancelled is not None:
+                    check_cancelled()
             if self._dataset is None:
                 try:
-                    self._dataset = rasterio.open(self.temporary_path, "w", **self._profile)
-                    if self._metadata is not None:
-                        write_metadata(self._dataset, self._metadata)
+                    self._dataset = rasterio.open(self.temporary_path, "w", **file.profile)
+                    if file.metadata is not None:
+                        write_metadata(self._dataset, file.metadata)
                 except rasterio.errors.RasterioIOError as error:
                     raise RadioMatchError(
                         f"The output {self.final_path!r} cannot be written ({error}).") from None
             try:
-                if self._alpha_band is None:
+                if file.alpha_band is None:
                     self._dataset.write(array, window=window)
                 else:
                     self._dataset.write(array, self._colour_bands, window=window)
-                    self._dataset.write(alpha, self._alpha_band, window=window)
+                    self._dataset.write(alpha, file.alpha_band, window=window)
                 if mask is not None:
                     # in the GeoTIFF itself: a .msk beside the temporary file would be lost
                     with rasterio.Env(GDAL_TIFF_INTERNAL_MASK=True):
@@ -395,11 +425,12 @@ class OutputRaster:
             except rasterio.errors.RasterioIOError as error:
                 # a dirty block flushed to a full disk, or past a file size limit
                 raise write_failure(self.final_path, error) from None
-            self.clipped += clipped
-            self.nudged += nudged
-            self._tiles_left -= 1
-            if self._tiles_left == 0:
-                self._close(check=True)
+            self._written += 1
+            self._turn.notify_all()
+            if self._written < file.tiles:
+                return False
+            self._close(check=True)
+            return True
 
     def close(self, check=True):
         """Flush and close the temporary file; with ``check``, a GDAL failure while flushing
@@ -420,28 +451,33 @@ class OutputRaster:
             raise write_failure(self.final_path, gdal_message(failures[0]))
 
     def finish(self):
-        """Close, convert to COG if asked, and keep the complete file under its temporary name."""
-        self.close()
-        if not os.path.exists(self.temporary_path):
-            raise RadioMatchError(f"The output {self.final_path!r} was never written.")
-        if self._cog_path:
+        """Convert the closed file to COG if asked, and check it: the complete file stays
+        under its temporary name until :meth:`publish`."""
+        cog_path = self.file.cog_path
+        if cog_path:
             with gdal_failures() as failures:
                 try:
                     rasterio.shutil.copy(
-                        self.temporary_path, self._cog_path, driver="COG", COMPRESS="DEFLATE",
+                        self.temporary_path, cog_path, driver="COG", COMPRESS="DEFLATE",
                         PREDICTOR="YES", OVERVIEWS="AUTO", BIGTIFF="IF_SAFER",
-                        NUM_THREADS=self._profile.get("NUM_THREADS", "1"))
+                        NUM_THREADS=self.file.profile.get("NUM_THREADS", "1"))
                 except (rasterio.errors.RasterioError, CPLE_BaseError) as error:
                     failures.append(str(error))
             if failures:
                 raise write_failure(self.final_path, gdal_message(failures[0]))
             os.remove(self.temporary_path)
-            os.replace(self._cog_path, self.temporary_path)
-        self._check_readable()
+            os.replace(cog_path, self.temporary_path)
+        self.check_complete()
 
-    def _check_readable(self):
+    def check_complete(self):
         """The finished temporary file must open again (a file whose directory could not be
-        written does not)."""
+        written does not); the empty file that reserved the output was never written."""
+        try:
+            written = os.path.getsize(self.temporary_path) > 0
+        except OSError:
+            written = False
+        if not written:
+            raise RadioMatchError(f"The output {self.final_path!r} was never written.")
         try:
             with gdal_failures() as failures:
                 with rasterio.open(self.temporary_path):
@@ -456,7 +492,7 @@ class OutputRaster:
 
     def discard(self):
         self.close(check=False)
-        for path in (self.temporary_path, self._cog_path):
+        for path in (self.temporary_path, self.file.cog_path):
             if path and os.path.exists(path):
                 os.remove(path)
 

@@ -19,77 +19,77 @@
         <translation>RadioMatch a besoin de numpy, rasterio et scipy dans le Python qu'utilise QGIS. Sous Debian ou Ubuntu, installez-les avec : {}  (python3-numpy est installé avec eux), puis redémarrez QGIS. N'installez pas rasterio dans QGIS avec pip : ses paquets wheel embarquent un autre GDAL.</translation>
     </message>
     <message>
-        <location filename="../algorithms/parameters.py" line="57"/>
+        <location filename="../algorithms/parameters.py" line="58"/>
         <source>File name of each output, without folder; &lt;code&gt;$&lt;/code&gt; is replaced by the input&apos;s name and &lt;code&gt;.tif&lt;/code&gt; is added. It must contain &lt;code&gt;$&lt;/code&gt; when there are several inputs.</source>
         <translation>Nom de fichier de chaque sortie, sans dossier ; &lt;code&gt;$&lt;/code&gt; est remplacé par le nom de l'entrée et &lt;code&gt;.tif&lt;/code&gt; est ajouté. Il doit contenir &lt;code&gt;$&lt;/code&gt; quand il y a plusieurs entrées.</translation>
     </message>
     <message>
-        <location filename="../algorithms/parameters.py" line="62"/>
+        <location filename="../algorithms/parameters.py" line="63"/>
         <source>Folder the corrected GeoTIFFs are written to (created if needed). Existing files of the same name are replaced; an output can never be one of the inputs.</source>
         <translation>Dossier où sont écrits les GeoTIFF corrigés (créé si nécessaire). Les fichiers existants de même nom sont remplacés ; une sortie ne peut jamais être l'une des entrées.</translation>
     </message>
     <message>
-        <location filename="../algorithms/parameters.py" line="66"/>
+        <location filename="../algorithms/parameters.py" line="67"/>
         <source>The corrected rasters, in input order (connect this output to the next algorithm in a model). They are added to the project when the algorithm finishes.</source>
         <translation>Les rasters corrigés, dans l'ordre des entrées (reliez cette sortie à l'algorithme suivant dans un modèle). Ils sont ajoutés au projet à la fin de l'algorithme.</translation>
     </message>
     <message>
-        <location filename="../algorithms/parameters.py" line="70"/>
+        <location filename="../algorithms/parameters.py" line="71"/>
         <source>Optional polygon layer limiting the pixels used for the statistics (all pixels are still corrected). Any vector layer works, including memory layers; when only selected features is ticked, only the selection is used. Geometries are reprojected to the CRS of the first input raster.</source>
         <translation>Couche de polygones facultative qui limite les pixels utilisés pour les statistiques (tous les pixels sont tout de même corrigés). Toute couche vecteur convient, y compris les couches en mémoire ; si « entités sélectionnées uniquement » est coché, seule la sélection est utilisée. Les géométries sont reprojetées dans le SCR du premier raster en entrée.</translation>
     </message>
     <message>
-        <location filename="../algorithms/parameters.py" line="76"/>
+        <location filename="../algorithms/parameters.py" line="77"/>
         <source>&lt;i&gt;Include&lt;/i&gt;: use only pixels whose centre is inside the polygons (e.g. a land area). &lt;i&gt;Exclude&lt;/i&gt;: ignore pixels inside the polygons (e.g. clouds, water).</source>
         <translation>&lt;i&gt;Inclure&lt;/i&gt; : n'utiliser que les pixels dont le centre est à l'intérieur des polygones (par ex. une zone terrestre). &lt;i&gt;Exclure&lt;/i&gt; : ignorer les pixels à l'intérieur des polygones (par ex. nuages, eau).</translation>
     </message>
     <message>
-        <location filename="../algorithms/parameters.py" line="80"/>
+        <location filename="../algorithms/parameters.py" line="81"/>
         <source>Optional field of the mask layer: a polygon then applies only to the image whose name equals the field value or is one entry of a comma- or semicolon-separated list in it (e.g. &apos;tile_1, tile_2&apos;). Empty: every polygon applies to every image.</source>
         <translation>Champ facultatif de la couche de masque : un polygone ne s'applique alors qu'à l'image dont le nom est égal à la valeur du champ ou figure dans une liste séparée par des virgules ou des points-virgules (par ex. 'tile_1, tile_2'). Vide : chaque polygone s'applique à chaque image.</translation>
     </message>
     <message>
-        <location filename="../algorithms/parameters.py" line="85"/>
+        <location filename="../algorithms/parameters.py" line="86"/>
         <source>Data type of the outputs. &lt;i&gt;Same as input&lt;/i&gt; keeps each input&apos;s type. Integer outputs are rounded and clipped to the type&apos;s range.</source>
         <translation>Type de données des sorties. &lt;i&gt;Identique à l'entrée&lt;/i&gt; conserve le type de chaque entrée. Les sorties entières sont arrondies et écrêtées à l'intervalle du type.</translation>
     </message>
     <message>
-        <location filename="../algorithms/parameters.py" line="94"/>
+        <location filename="../algorithms/parameters.py" line="95"/>
         <source>Write Cloud-Optimized GeoTIFFs (GDAL COG driver, with overviews) instead of tiled GeoTIFFs.</source>
         <translation>Écrire des GeoTIFF optimisés pour le cloud (pilote COG de GDAL, avec aperçus) au lieu de GeoTIFF tuilés.</translation>
     </message>
     <message>
-        <location filename="../algorithms/parameters.py" line="105"/>
+        <location filename="../algorithms/parameters.py" line="106"/>
         <source>Write detailed engine messages to the log. Never changes the results.</source>
         <translation>Écrire les messages détaillés du moteur dans le journal. Ne change jamais les résultats.</translation>
     </message>
     <message>
-        <location filename="../algorithms/parameters.py" line="116"/>
+        <location filename="../algorithms/parameters.py" line="117"/>
         <source>Tile size in pixels used to read and write the images (square tiles). Empty or 0: automatic (the file&apos;s own block size, about 512). Memory use grows with it; results do not depend on it.</source>
         <translation>Taille en pixels des tuiles utilisées pour lire et écrire les images (tuiles carrées). Vide ou 0 : automatique (la taille de bloc du fichier, environ 512). La mémoire utilisée augmente avec elle ; les résultats n'en dépendent pas.</translation>
     </message>
     <message>
-        <location filename="../algorithms/parameters.py" line="121"/>
+        <location filename="../algorithms/parameters.py" line="131"/>
         <source>Optional HTML file receiving a report of the run with charts (one self-contained file, opened from the Results Viewer). Empty: no report.</source>
         <translation>Fichier HTML facultatif recevant un rapport de l'exécution avec des graphiques (un seul fichier autonome, ouvert depuis la visionneuse de résultats). Vide : pas de rapport.</translation>
     </message>
     <message>
-        <location filename="../algorithms/algorithm.py" line="341"/>
+        <location filename="../algorithms/algorithm.py" line="348"/>
         <source>The report {} cannot be written ({}).</source>
         <translation>Le rapport {} ne peut pas être écrit ({}).</translation>
     </message>
     <message>
-        <location filename="../algorithms/algorithm.py" line="347"/>
+        <location filename="../algorithms/algorithm.py" line="354"/>
         <source>Writing the report</source>
         <translation>Écriture du rapport</translation>
     </message>
     <message>
-        <location filename="../algorithms/algorithm.py" line="353"/>
+        <location filename="../algorithms/algorithm.py" line="360"/>
         <source>The corrected rasters were written, but the report {} could not be ({}).</source>
         <translation>Les rasters corrigés ont été écrits, mais le rapport {} n'a pas pu l'être ({}).</translation>
     </message>
     <message>
-        <location filename="../algorithms/algorithm.py" line="356"/>
+        <location filename="../algorithms/algorithm.py" line="363"/>
         <source>Report written to {}</source>
         <translation>Rapport écrit dans {}</translation>
     </message>
@@ -444,42 +444,42 @@
         <translation>Pixels rejetés par l'ajustement robuste, par bande</translation>
     </message>
     <message>
-        <location filename="../algorithms/parameters.py" line="176"/>
+        <location filename="../algorithms/parameters.py" line="186"/>
         <source>{} must be a number, not {}.</source>
         <translation>{} doit être un nombre, pas {}.</translation>
     </message>
     <message>
-        <location filename="../algorithms/parameters.py" line="180"/>
+        <location filename="../algorithms/parameters.py" line="190"/>
         <source>{} must be a number, not &apos;{}&apos;.</source>
         <translation>{} doit être un nombre, pas '{}'.</translation>
     </message>
     <message>
-        <location filename="../algorithms/parameters.py" line="185"/>
+        <location filename="../algorithms/parameters.py" line="195"/>
         <source>{} must be a finite number, not {}.</source>
         <translation>{} doit être un nombre fini, pas {}.</translation>
     </message>
     <message>
-        <location filename="../algorithms/parameters.py" line="187"/>
+        <location filename="../algorithms/parameters.py" line="197"/>
         <source>{} must be a whole number, not {}.</source>
         <translation>{} doit être un nombre entier, pas {}.</translation>
     </message>
     <message>
-        <location filename="../algorithms/parameters.py" line="192"/>
+        <location filename="../algorithms/parameters.py" line="202"/>
         <source>{} must be between {} and {}, not {}.</source>
         <translation>{} doit être compris entre {} et {}, pas {}.</translation>
     </message>
     <message>
-        <location filename="../algorithms/parameters.py" line="195"/>
+        <location filename="../algorithms/parameters.py" line="205"/>
         <source>{} must be at least {}, not {}.</source>
         <translation>{} doit valoir au moins {}, pas {}.</translation>
     </message>
     <message>
-        <location filename="../algorithms/parameters.py" line="197"/>
+        <location filename="../algorithms/parameters.py" line="207"/>
         <source>{} must be at most {}, not {}.</source>
         <translation>{} doit valoir au plus {}, pas {}.</translation>
     </message>
     <message>
-        <location filename="../algorithms/parameters.py" line="211"/>
+        <location filename="../algorithms/parameters.py" line="221"/>
         <source>{} must be the number of one of its options ({}), not &apos;{}&apos;.</source>
         <translation>{} doit être le numéro d'une de ses options ({}), pas '{}'.</translation>
     </message>
@@ -544,27 +544,27 @@
         <translation>aucune géométrie</translation>
     </message>
     <message>
-        <location filename="../algorithms/parameters.py" line="106"/>
+        <location filename="../algorithms/parameters.py" line="107"/>
         <source>Number of threads processing different images at the same time; with the tile threads it also sets how many threads GDAL compresses the outputs on. 0: one image after the other, on one core; -1: one thread per CPU core. Results do not depend on it.</source>
         <translation>Nombre de fils d'exécution traitant des images différentes en même temps ; avec les fils par tuile, il fixe aussi le nombre de fils sur lesquels GDAL compresse les sorties. 0 : une image après l'autre, sur un seul cœur ; -1 : un fil par cœur de processeur. Les résultats n'en dépendent pas.</translation>
     </message>
     <message>
-        <location filename="../algorithms/parameters.py" line="111"/>
+        <location filename="../algorithms/parameters.py" line="112"/>
         <source>Number of threads processing tiles of the same image at the same time; multiplies the image threads. 0: one tile after the other; -1: one thread per CPU core. Results do not depend on it.</source>
         <translation>Nombre de fils d'exécution traitant des tuiles d'une même image en même temps ; multiplie les fils par image. 0 : une tuile après l'autre ; -1 : un fil par cœur de processeur. Les résultats n'en dépendent pas.</translation>
     </message>
     <message>
-        <location filename="../algorithms/parameters.py" line="49"/>
+        <location filename="../algorithms/parameters.py" line="50"/>
         <source>The rasters to normalize (GeoTIFF or any other single-file raster GDAL reads): same CRS and band count, north-up. Their order is the image order of the model. Each image is named after its file name without extension; names must be unique. An alpha band or a GDAL mask marks the pixels to leave out and is kept in the outputs, as are the band descriptions, scale and offset, colour interpretation and tags. Layers that are not files (WMS, XYZ, virtual or memory layers) and palette rasters are refused.</source>
         <translation>Les rasters à normaliser (GeoTIFF ou tout autre raster en un seul fichier lisible par GDAL) : même SCR et même nombre de bandes, orientés nord en haut. Leur ordre est l'ordre des images dans le modèle. Chaque image porte le nom de son fichier sans extension ; les noms doivent être uniques. Une bande alpha ou un masque GDAL marque les pixels à écarter et est conservé dans les sorties, comme les descriptions de bandes, l'échelle et le décalage, l'interprétation des couleurs et les métadonnées. Les couches qui ne sont pas des fichiers (WMS, XYZ, couches virtuelles ou en mémoire) et les rasters à palette sont refusés.</translation>
     </message>
     <message>
-        <location filename="../algorithms/parameters.py" line="89"/>
+        <location filename="../algorithms/parameters.py" line="90"/>
         <source>Optional nodata value used for every band of every input and output instead of the files&apos; own nodata (nan is accepted for float outputs). Empty: the nodata of the inputs (all their bands must agree).</source>
         <translation>Valeur nodata facultative utilisée pour toutes les bandes de toutes les entrées et sorties à la place de celle des fichiers (nan est accepté pour des sorties en virgule flottante). Vide : la valeur nodata des entrées (toutes leurs bandes doivent concorder).</translation>
     </message>
     <message>
-        <location filename="../algorithms/parameters.py" line="98"/>
+        <location filename="../algorithms/parameters.py" line="99"/>
         <source>Floating-point type of the pixel arithmetic (statistics are always accumulated in float64). &lt;i&gt;Automatic&lt;/i&gt; (default): float64 when an input is uint32, int32 or float64, whose values float32 cannot all hold, else float32. &lt;i&gt;float32&lt;/i&gt; reproduces spectralmatch&apos;s arithmetic; on such inputs pixels then change by up to half a float32 step, with a warning.</source>
         <translation>Type à virgule flottante des calculs sur les pixels (les statistiques sont toujours cumulées en float64). &lt;i&gt;Automatique&lt;/i&gt; (par défaut) : float64 quand une entrée est en uint32, int32 ou float64, dont float32 ne peut pas représenter toutes les valeurs, sinon float32. &lt;i&gt;float32&lt;/i&gt; reproduit les calculs de spectralmatch ; sur de telles entrées, les pixels changent alors jusqu'à un demi-pas de float32, avec un avertissement.</translation>
     </message>
@@ -682,6 +682,11 @@
         <location filename="../algorithms/local_block_adjustment_report.py" line="214"/>
         <source>Block means of each image</source>
         <translation>Moyennes des blocs de chaque image</translation>
+    </message>
+    <message>
+        <location filename="../algorithms/parameters.py" line="122"/>
+        <source>Optional address of a Dask scheduler (e.g. tcp://host:8786) whose workers read the images, compute their statistics and write the outputs, one image per task; this machine plans the run, solves the model and renames the finished outputs. The inputs and the output folder must be paths every worker reaches as this machine does (a shared file system); the workers need numpy, rasterio and scipy and receive RadioMatch from this machine. The thread counts then only set GDAL&apos;s compression threads per output. Empty: this machine. The outputs are the same files.</source>
+        <translation>Adresse facultative d'un ordonnanceur Dask (p. ex. tcp://host:8786) dont les processus de calcul (workers) lisent les images, calculent leurs statistiques et écrivent les sorties, une image par tâche ; cette machine prépare le traitement, résout le modèle et renomme les sorties terminées. Les entrées et le dossier de sortie doivent être des chemins que chaque processus de calcul atteint comme cette machine (un système de fichiers partagé) ; les processus de calcul ont besoin de numpy, rasterio et scipy et reçoivent RadioMatch de cette machine. Le nombre de fils d'exécution ne fixe alors que les fils de compression de GDAL par sortie. Vide : cette machine. Les sorties sont les mêmes fichiers.</translation>
     </message>
 </context>
 <context>
@@ -1147,12 +1152,12 @@
     <message>
         <location filename="../algorithms/local_block_adjustment.py" line="131"/>
         <source>&lt;p&gt;Local block adjustment removes the local radiometric differences that remain between overlapping rasters, typically after &lt;i&gt;Global regression&lt;/i&gt; (chain Global regression&apos;s corrected rasters into this algorithm&apos;s input). The union of the images is divided into a grid of blocks. By default each image gets a smooth correction surface, fitted so that overlapping images agree block by block over the pixels they both cover; images that already agree are left unchanged. The &lt;i&gt;block means&lt;/i&gt; model (spectralmatch&apos;s) instead pulls each image&apos;s block means toward their average over all images (gamma or linear), interpolated bilinearly to every pixel; its blocks are coarser than overlaps, so adjacent images sharing a block are corrected even where they do not overlap.&lt;/p&gt;&lt;p&gt;Lists in qgis_process are given by repeating the parameter; enums take their index.&lt;/p&gt;</source>
-        <translation>&lt;p&gt;L&apos;ajustement local par blocs supprime les différences radiométriques locales qui subsistent entre des rasters qui se recouvrent, typiquement après la &lt;i&gt;Régression globale&lt;/i&gt; (enchaînez les rasters corrigés de la régression globale sur l&apos;entrée de cet algorithme). L&apos;union des images est divisée en une grille de blocs. Par défaut, chaque image reçoit une surface de correction lisse, ajustée pour que les images qui se recouvrent concordent bloc par bloc sur les pixels qu&apos;elles couvrent toutes deux ; les images qui concordent déjà restent inchangées. Le modèle des &lt;i&gt;moyennes des blocs&lt;/i&gt; (celui de spectralmatch) ramène au contraire les moyennes par bloc de chaque image vers leur moyenne sur toutes les images (gamma ou linéaire), interpolée bilinéairement en chaque pixel ; ses blocs sont plus grossiers que les recouvrements, si bien que des images voisines partageant un bloc sont corrigées même là où elles ne se recouvrent pas.&lt;/p&gt;&lt;p&gt;Dans qgis_process, les listes se donnent en répétant le paramètre ; les énumérations prennent leur indice.&lt;/p&gt;</translation>
+        <translation>&lt;p&gt;L'ajustement local par blocs supprime les différences radiométriques locales qui subsistent entre des rasters qui se recouvrent, typiquement après la &lt;i&gt;Régression globale&lt;/i&gt; (enchaînez les rasters corrigés de la régression globale sur l'entrée de cet algorithme). L'union des images est divisée en une grille de blocs. Par défaut, chaque image reçoit une surface de correction lisse, ajustée pour que les images qui se recouvrent concordent bloc par bloc sur les pixels qu'elles couvrent toutes deux ; les images qui concordent déjà restent inchangées. Le modèle des &lt;i&gt;moyennes des blocs&lt;/i&gt; (celui de spectralmatch) ramène au contraire les moyennes par bloc de chaque image vers leur moyenne sur toutes les images (gamma ou linéaire), interpolée bilinéairement en chaque pixel ; ses blocs sont plus grossiers que les recouvrements, si bien que des images voisines partageant un bloc sont corrigées même là où elles ne se recouvrent pas.&lt;/p&gt;&lt;p&gt;Dans qgis_process, les listes se donnent en répétant le paramètre ; les énumérations prennent leur indice.&lt;/p&gt;</translation>
     </message>
     <message>
         <location filename="../algorithms/local_block_adjustment.py" line="152"/>
         <source>&lt;i&gt;Smooth surfaces&lt;/i&gt; (default): per image and band a smooth correction field (a low-order polynomial across the image that multiplies the values, or adds to them for data centred on 0) fitted jointly so that overlapping images agree, block by block, over the pixels both cover. It assumes the images differ by slowly varying effects (illumination, vignetting, haze): images that already agree are left unchanged, and partly covered blocks, nodata collars or a brighter part of the scene never pass for a difference. &lt;i&gt;Block means&lt;/i&gt;: each image&apos;s block means are pulled toward their average over all images (gamma or linear), exactly as spectralmatch. It assumes every image sees the same ground in a block, so images that agreed are bent toward each other where they cover different parts of a block.</source>
-        <translation>&lt;i&gt;Surfaces lisses&lt;/i&gt; (par défaut) : par image et par bande, un champ de correction lisse (un polynôme de faible degré sur l&apos;image, qui multiplie les valeurs, ou s&apos;y ajoute pour des données centrées sur 0) ajusté conjointement pour que les images qui se recouvrent concordent, bloc par bloc, sur les pixels qu&apos;elles couvrent toutes deux. Il suppose que les images diffèrent par des effets qui varient lentement (éclairement, vignettage, brume) : les images qui concordent déjà restent inchangées, et des blocs couverts en partie, des bordures sans données ou une partie plus claire de la scène ne passent jamais pour une différence. &lt;i&gt;Moyennes des blocs&lt;/i&gt; : les moyennes par bloc de chaque image sont ramenées vers leur moyenne sur toutes les images (gamma ou linéaire), exactement comme dans spectralmatch. Il suppose que chaque image voit le même sol dans un bloc, si bien que des images qui concordaient sont rapprochées l&apos;une de l&apos;autre là où elles couvrent des parties différentes d&apos;un bloc.</translation>
+        <translation>&lt;i&gt;Surfaces lisses&lt;/i&gt; (par défaut) : par image et par bande, un champ de correction lisse (un polynôme de faible degré sur l'image, qui multiplie les valeurs, ou s'y ajoute pour des données centrées sur 0) ajusté conjointement pour que les images qui se recouvrent concordent, bloc par bloc, sur les pixels qu'elles couvrent toutes deux. Il suppose que les images diffèrent par des effets qui varient lentement (éclairement, vignettage, brume) : les images qui concordent déjà restent inchangées, et des blocs couverts en partie, des bordures sans données ou une partie plus claire de la scène ne passent jamais pour une différence. &lt;i&gt;Moyennes des blocs&lt;/i&gt; : les moyennes par bloc de chaque image sont ramenées vers leur moyenne sur toutes les images (gamma ou linéaire), exactement comme dans spectralmatch. Il suppose que chaque image voit le même sol dans un bloc, si bien que des images qui concordaient sont rapprochées l'une de l'autre là où elles couvrent des parties différentes d'un bloc.</translation>
     </message>
     <message>
         <location filename="../algorithms/local_block_adjustment.py" line="152"/>
@@ -1167,154 +1172,160 @@
     <message>
         <location filename="../algorithms/local_block_adjustment.py" line="152"/>
         <source>&lt;i&gt;Robust&lt;/i&gt; (default): a block that disagrees with the others (a cloud, a shadow, a change) is left out: with smooth surfaces a block comparison that disagrees with the fit of all the others; with block means a block mean that disagrees with the other images&apos; means of the same block, which is left out of the reference and of that image&apos;s correction (with two images both means). &lt;i&gt;All blocks&lt;/i&gt;: every block counts, exactly as spectralmatch.</source>
-        <translation>&lt;i&gt;Robustes&lt;/i&gt; (par défaut) : un bloc en désaccord avec les autres (un nuage, une ombre, un changement) est écarté : avec les surfaces lisses, une comparaison de bloc en désaccord avec l&apos;ajustement de toutes les autres ; avec les moyennes des blocs, une moyenne de bloc en désaccord avec les moyennes des autres images pour le même bloc, écartée de la référence et de la correction de cette image (avec deux images, les deux moyennes). &lt;i&gt;Tous les blocs&lt;/i&gt; : chaque bloc compte, exactement comme dans spectralmatch.</translation>
+        <translation>&lt;i&gt;Robustes&lt;/i&gt; (par défaut) : un bloc en désaccord avec les autres (un nuage, une ombre, un changement) est écarté : avec les surfaces lisses, une comparaison de bloc en désaccord avec l'ajustement de toutes les autres ; avec les moyennes des blocs, une moyenne de bloc en désaccord avec les moyennes des autres images pour le même bloc, écartée de la référence et de la correction de cette image (avec deux images, les deux moyennes). &lt;i&gt;Tous les blocs&lt;/i&gt; : chaque bloc compte, exactement comme dans spectralmatch.</translation>
     </message>
 </context>
 <context>
     <name>RadioMatchAlgorithm</name>
     <message>
-        <location filename="../algorithms/algorithm.py" line="141"/>
+        <location filename="../algorithms/algorithm.py" line="143"/>
         <source>Radiometric normalization</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Normalisation radiométrique</translation>
     </message>
     <message>
-        <location filename="../algorithms/algorithm.py" line="170"/>
+        <location filename="../algorithms/algorithm.py" line="172"/>
         <source>Command line (qgis_process)</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Ligne de commande (qgis_process)</translation>
     </message>
     <message>
-        <location filename="../algorithms/algorithm.py" line="193"/>
+        <location filename="../algorithms/algorithm.py" line="195"/>
         <source>Input rasters</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Rasters en entrée</translation>
     </message>
     <message>
-        <location filename="../algorithms/algorithm.py" line="197"/>
+        <location filename="../algorithms/algorithm.py" line="199"/>
         <source>Polygon mask for the statistics</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Masque de polygones pour les statistiques</translation>
     </message>
     <message>
-        <location filename="../algorithms/algorithm.py" line="200"/>
+        <location filename="../algorithms/algorithm.py" line="202"/>
         <source>Mask mode</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Mode du masque</translation>
     </message>
     <message>
-        <location filename="../algorithms/algorithm.py" line="200"/>
+        <location filename="../algorithms/algorithm.py" line="202"/>
         <source>Include: use only pixels inside the polygons</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Inclure : n'utiliser que les pixels à l'intérieur des polygones</translation>
     </message>
     <message>
-        <location filename="../algorithms/algorithm.py" line="200"/>
+        <location filename="../algorithms/algorithm.py" line="202"/>
         <source>Exclude: ignore pixels inside the polygons</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Exclure : ignorer les pixels à l'intérieur des polygones</translation>
     </message>
     <message>
-        <location filename="../algorithms/algorithm.py" line="205"/>
+        <location filename="../algorithms/algorithm.py" line="207"/>
         <source>Mask field holding image names</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Champ du masque contenant les noms d'images</translation>
     </message>
     <message>
-        <location filename="../algorithms/algorithm.py" line="211"/>
+        <location filename="../algorithms/algorithm.py" line="213"/>
         <source>Same as input</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Identique à l'entrée</translation>
     </message>
     <message>
-        <location filename="../algorithms/algorithm.py" line="212"/>
+        <location filename="../algorithms/algorithm.py" line="214"/>
         <source>Output data type</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Type de données en sortie</translation>
     </message>
     <message>
-        <location filename="../algorithms/algorithm.py" line="215"/>
+        <location filename="../algorithms/algorithm.py" line="217"/>
         <source>Nodata value override</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Valeur nodata imposée</translation>
     </message>
     <message>
-        <location filename="../algorithms/algorithm.py" line="218"/>
+        <location filename="../algorithms/algorithm.py" line="220"/>
         <source>Save as Cloud-Optimized GeoTIFF</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Enregistrer en GeoTIFF optimisé pour le cloud (COG)</translation>
     </message>
     <message>
-        <location filename="../algorithms/algorithm.py" line="221"/>
+        <location filename="../algorithms/algorithm.py" line="223"/>
         <source>Calculation data type</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Type de données des calculs</translation>
     </message>
     <message>
-        <location filename="../algorithms/algorithm.py" line="227"/>
+        <location filename="../algorithms/algorithm.py" line="229"/>
         <source>Tile size in pixels (empty: automatic)</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Taille des tuiles en pixels (vide : automatique)</translation>
     </message>
     <message>
-        <location filename="../algorithms/algorithm.py" line="231"/>
+        <location filename="../algorithms/algorithm.py" line="233"/>
         <source>Images processed in parallel (threads; 0 none, -1 all cores)</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Images traitées en parallèle (fils ; 0 aucun, -1 tous les cœurs)</translation>
     </message>
     <message>
-        <location filename="../algorithms/algorithm.py" line="236"/>
+        <location filename="../algorithms/algorithm.py" line="238"/>
         <source>Tiles processed in parallel (threads; 0 none, -1 all cores)</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Tuiles traitées en parallèle (fils ; 0 aucun, -1 tous les cœurs)</translation>
     </message>
     <message>
-        <location filename="../algorithms/algorithm.py" line="241"/>
+        <location filename="../algorithms/algorithm.py" line="247"/>
         <source>Detailed log messages</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Messages détaillés dans le journal</translation>
     </message>
     <message>
-        <location filename="../algorithms/algorithm.py" line="246"/>
+        <location filename="../algorithms/algorithm.py" line="252"/>
         <source>Output file name ($ = input name)</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Nom des fichiers de sortie ($ = nom de l'entrée)</translation>
     </message>
     <message>
-        <location filename="../algorithms/algorithm.py" line="249"/>
+        <location filename="../algorithms/algorithm.py" line="255"/>
         <source>Output folder</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Dossier de sortie</translation>
     </message>
     <message>
-        <location filename="../algorithms/algorithm.py" line="251"/>
+        <location filename="../algorithms/algorithm.py" line="257"/>
         <source>Corrected rasters</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Rasters corrigés</translation>
     </message>
     <message>
-        <location filename="../algorithms/algorithm.py" line="256"/>
+        <location filename="../algorithms/algorithm.py" line="262"/>
         <source>Report</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Rapport</translation>
     </message>
     <message>
-        <location filename="../algorithms/algorithm.py" line="256"/>
+        <location filename="../algorithms/algorithm.py" line="262"/>
         <source>HTML files (*.html)</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Fichiers HTML (*.html)</translation>
     </message>
     <message>
-        <location filename="../algorithms/algorithm.py" line="384"/>
+        <location filename="../algorithms/algorithm.py" line="391"/>
         <source>No input rasters: choose at least one raster for {} ({}).</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Aucun raster en entrée : choisissez au moins un raster pour {} ({}).</translation>
     </message>
     <message>
-        <location filename="../algorithms/algorithm.py" line="221"/>
+        <location filename="../algorithms/algorithm.py" line="223"/>
         <source>Automatic: float64 for 32-bit integer and float64 rasters, else float32</source>
         <comment>RadioMatchAlgorithm</comment>
         <translation>Automatique : float64 pour les rasters en entiers 32 bits et en float64, sinon float32</translation>
+    </message>
+    <message>
+        <location filename="../algorithms/algorithm.py" line="243"/>
+        <source>Dask scheduler address (empty: this machine)</source>
+        <comment>RadioMatchAlgorithm</comment>
+        <translation>Adresse de l'ordonnanceur Dask (vide : cette machine)</translation>
     </message>
 </context>
 <context>

@@ -174,6 +174,19 @@ def runner(request):
     return hostile_helpers.make_runner(request, request.param)
 
 
+@pytest.fixture(scope="session")
+def dask_cluster(tmp_path_factory):
+    """A Dask scheduler and two worker processes started for the session (see
+    cluster_helpers.py); the tests using it are skipped when distributed is not installed."""
+    pytest.importorskip("distributed", reason="dask.distributed is not installed (make setup "
+                                              "installs python3-distributed)")
+    import cluster_helpers
+
+    cluster = cluster_helpers.LocalDaskCluster(tmp_path_factory.mktemp("dask"))
+    yield cluster
+    cluster.close()
+
+
 # ---------------------------------------------------------------------------------------------
 # Test rasters: overlapping tiles cut from one smooth scene, each with a known gain and offset.
 # ---------------------------------------------------------------------------------------------

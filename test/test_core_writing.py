@@ -156,3 +156,27 @@ def test_temporary_files_of_dead_processes_are_removed(tmp_path):
         (out / name).write_text("x")
     global_regression(paths, str(out))
     assert sorted(os.listdir(out)) == sorted(keep + ["a_Global.tif", "b_Global.tif"])
+
+
+# ---------------------------------------------------------------------------------------------
+# The bytes of an output do not depend on the threads that wrote it
+# ---------------------------------------------------------------------------------------------
+def test_threads_write_each_outputs_tiles_in_order_so_the_files_do_not_depend_on_them(
+        tmp_path, monkeypatch):
+    """Issue 17: an output's bytes depend on the order its blocks reach the file. With GDAL's
+    cache too small to hold an output (here 2 MB for 6 MB outputs), blocks are flushed as they
+    age; tiles written as the threads finished them made every 3-thread run's files
+    different, in order they are the 1-thread run's files (and a cluster's)."""
+    from core import parallel
+
+    monkeypatch.setattr(parallel, "WORKING_CACHE_BYTES", 2 * 1024 * 1024)
+    data = H.scene(1300, 1300, bands=3, seed=2)
+    paths = [H.write_tile(str(tmp_path / "in" / f"t{k}.tif"), data, 276 * (k // 2),
+                          276 * (k % 2), 1024, 1024, gain=1 + 0.1 * k, nodata=0)
+             for k in range(4)]
+    runs = {}
+    for label, threads in (("one", None), ("three", ("thread", 3)), ("again", ("thread", 3))):
+        out = tmp_path / label
+        global_regression(paths, str(out), window_size=512, image_parallel_workers=threads)
+        runs[label] = [H.sha256(str(out / name)) for name in sorted(os.listdir(out))]
+    assert runs["three"] == runs["one"] and runs["again"] == runs["one"]

@@ -128,7 +128,7 @@ def test_parameters_map_to_engine_arguments(radiomatch_provider, engine_calls, t
         custom_nodata_value=None, image_parallel_workers=None, window_parallel_workers=None,
         window_size=None, save_as_cog=False, specify_model_images=None, custom_mean_factor=1.0,
         custom_std_factor=1.0, save_adjustments=None, load_adjustments=None,
-        overlap_statistics="robust", anchoring="set")
+        overlap_statistics="robust", anchoring="set", dask_scheduler=None)
 
     processing.run(ALG, {
         "INPUT": tiles, "OUTPUT_FOLDER": str(tmp_path / "b"), "CALCULATION_DTYPE": 1,

@@ -71,7 +71,7 @@ def test_parameters_map_to_engine_arguments(radiomatch_provider, engine_calls, t
         window_size=None, save_as_cog=False, number_of_blocks=100, alpha=1.0,
         correction_method="gamma", save_block_maps=None, load_block_maps=None,
         override_bounds_canvas_coords=None, block_valid_pixel_threshold=0.001,
-        block_statistics="robust", local_model="surface")
+        block_statistics="robust", local_model="surface", dask_scheduler=None)
 
     maps = tmp_path / "maps"
     run({"INPUT": tiles, "OUTPUT_FOLDER": str(tmp_path / "b"), "BLOCK_RULE": 1,

@@ -97,6 +97,26 @@ def local_block_adjustment(config, threads=None, **options):
                    **options)
 
 
+def _worker_peak_rss_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def on_cluster(function, config):
+    """``function`` with its defaults on a local Dask cluster of 2 worker processes of 1
+    thread each (started before the clock, as a user's cluster would be); adds each worker
+    process's peak resident memory, read in the worker after the run."""
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        client.wait_for_workers(2)
+        start = time.perf_counter()
+        details = _engine(function, config, dask_scheduler=client)
+        details["timed_seconds"] = time.perf_counter() - start
+        details["worker_peak_rss_mb"] = sorted(client.run(_worker_peak_rss_mb).values())
+    return details
+
+
 # ---- synthetic model steps -----------------------------------------------------------------
 
 def grid_footprints(count, size=4096.0, overlap=0.3, jitter=0.05, seed=0):
@@ -175,6 +195,8 @@ STEPS = {
                                                             local_model="block_means"),
     "local-plain-2t": lambda config: local_block_adjustment(config, threads=2,
                                                             block_statistics="all_blocks"),
+    "global-dask": lambda config: on_cluster(core.global_regression, config),
+    "local-dask": lambda config: on_cluster(core.local_block_adjustment, config),
     "solver-2000": lambda config: solver(config, 2000),
     "solver-10000": lambda config: solver(config, 10000),
     "overlaps-10000": lambda config: overlap_search(config, 10000),

@@ -22,6 +22,10 @@ interpreter, numpy, rasterio and GDAL's block cache included). Steps:
     local-2t        the same with image_parallel_workers=("thread", 2)
     local-means-2t  the same with local_model="block_means" (spectralmatch's local model)
     local-plain-2t  local-2t with block_statistics="all_blocks" (no robust sample pass)
+    global-dask     core.global_regression on a local Dask cluster (dask_scheduler): 2 worker
+                    processes of 1 thread each, started before the clock; also reports each
+                    worker's peak memory and whether the outputs equal global-2t's, byte for byte
+    local-dask      the same for core.local_block_adjustment (against local-2t)
     solver-2000     core.global_model.solve_model on a synthetic grid of 2,000 images
     solver-10000    the same with 10,000 images (only solve_model is timed)
     overlaps-10000  core.footprints.overlapping_pairs on 10,000 grid footprints
@@ -33,6 +37,7 @@ test/bench/results.json. Not a test: pytest does not collect it (no test_ prefix
 """
 import argparse
 import datetime
+import hashlib
 import json
 import os
 import platform
@@ -49,10 +54,13 @@ sys.path.insert(0, HERE)
 
 import bench_data  # noqa: E402
 
-STEP_NAMES = ["floor", "floor-2t", "global", "global-2t", "local", "local-2t", "local-means-2t",
-              "local-plain-2t", "solver-2000", "solver-10000", "overlaps-10000"]
-IMAGE_STEPS = {"floor", "floor-2t", "global", "global-2t", "local", "local-2t", "local-means-2t",
-               "local-plain-2t"}
+STEP_NAMES = ["floor", "floor-2t", "global", "global-2t", "global-dask", "local", "local-2t",
+              "local-dask", "local-means-2t", "local-plain-2t", "solver-2000", "solver-10000",
+              "overlaps-10000"]
+IMAGE_STEPS = {"floor", "floor-2t", "global", "global-2t", "global-dask", "local", "local-2t",
+               "local-dask", "local-means-2t", "local-plain-2t"}
+# cluster step -> the threaded step on the same cores it is compared with
+CLUSTER_STEPS = {"global-dask": "global-2t", "local-dask": "local-2t"}
 MARKER = "BENCH-RESULT "
 BUSY_PERCENT = 10.0    # other processes' share of the CPU above which a step is flagged
 
@@ -168,6 +176,7 @@ def run_step(step, config, args, scratch):
         if step in IMAGE_STEPS:
             record["output_mb"] = round(sum(
                 os.path.getsize(os.path.join(out, name)) for name in os.listdir(out)) / 2**20, 1)
+            record["output_sha256"] = outputs_digest(out)
         print(f"bench: {step}: {record['seconds']:.2f} s, peak {record['peak_rss_mb']:.0f} MB",
               flush=True)
     else:
@@ -179,6 +188,17 @@ def run_step(step, config, args, scratch):
     if args.profile and "error" not in record:
         print_profile(config["profile"])
     return record
+
+
+def outputs_digest(folder):
+    """One SHA-256 over the output files (names and bytes, in name order)."""
+    digest = hashlib.sha256()
+    for name in sorted(os.listdir(folder)):
+        digest.update(name.encode() + b"\0")
+        with open(os.path.join(folder, name), "rb") as f:
+            for chunk in iter(lambda: f.read(2**22), b""):
+                digest.update(chunk)
+    return digest.hexdigest()
 
 
 def machine_busy_seconds():
@@ -234,6 +254,24 @@ def summarise(records):
     return speedups
 
 
+def cluster_overheads(records):
+    """Each cluster step against its threaded step: time ratio, each worker's peak memory
+    against the threaded run's, and whether the outputs are the same bytes."""
+    by_step = {r["step"]: r for r in records}
+    overheads = {}
+    for step, threaded in CLUSTER_STEPS.items():
+        a, b = by_step.get(step), by_step.get(threaded)
+        if not a or not b or "error" in a or "error" in b:
+            continue
+        overheads[step] = {
+            "against": threaded, "time_ratio": round(a["seconds"] / b["seconds"], 3),
+            "worker_peak_rss_mb": [round(v) for v in a["worker_peak_rss_mb"]],
+            "threaded_peak_rss_mb": round(b["peak_rss_mb"]),
+            "driver_peak_rss_mb": round(a["peak_rss_mb"]),
+            "same_output_bytes": a.get("output_sha256") == b.get("output_sha256")}
+    return overheads
+
+
 def format_table(records, info, config_line):
     lines = [f"Machine: {info['cpu']}, {info['cores']} cores, {info['memory_gb']} GB; "
              f"Python {info['python']}, numpy {info['numpy']}, scipy {info['scipy']}, "
@@ -252,6 +290,9 @@ def format_table(records, info, config_line):
         if r.get("stages") and r["step"] in IMAGE_STEPS:
             notes.append(", ".join(f"{short_stage(s['stage'])} {s['seconds']:.1f}"
                                    for s in r["stages"] if s["seconds"] >= 0.05))
+        if "worker_peak_rss_mb" in r:
+            notes.append("workers' peak " + " / ".join(f"{v:.0f}" for v in r["worker_peak_rss_mb"])
+                         + " MB")
         if "pairs" in r:
             notes.append(f"{r['pairs']} pairs")
         if r.get("others_cpu_percent", 0) >= BUSY_PERCENT:
@@ -292,6 +333,7 @@ def main(argv=None):
         for step in args.steps:
             records.append(run_step(step, config, args, scratch))
     speedups = summarise(records)
+    overheads = cluster_overheads(records)
     config_line = (f"{args.count} tiles of {args.size} x {args.size} x {args.bands} uint16, "
                    f"tiled 512, DEFLATE, {args.overlap:.0%} overlap")
     if generation:
@@ -305,6 +347,12 @@ def main(argv=None):
                 x, y = entry[f"{label}_seconds_1t_2t"]
                 parts.append(f"{label} {entry[label]:.2f}x ({x:.1f} s -> {y:.1f} s)")
         print(f"2 threads vs 1, {name}: " + ", ".join(parts))
+    for step, entry in overheads.items():
+        print(f"{step} vs {entry['against']}: {entry['time_ratio']:.2f}x the time; peak memory "
+              f"per worker {', '.join(f'{v} MB' for v in entry['worker_peak_rss_mb'])} "
+              f"(threaded run {entry['threaded_peak_rss_mb']} MB, driver "
+              f"{entry['driver_peak_rss_mb']} MB); outputs "
+              + ("the same bytes" if entry["same_output_bytes"] else "NOT the same bytes"))
     document = {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "machine": info,
@@ -314,13 +362,18 @@ def main(argv=None):
         "data": generation,
         "results": records,
         "speedup_2_threads": speedups,
+        "cluster_overhead": overheads,
         "notes": "seconds: the step's wall time in its own process, imports excluded (solver and "
                  "overlap steps: the timed call only); peak_rss_mb: ru_maxrss of that process; "
                  "ratio_to_floor (_2t): seconds over the floor's (floor-2t's) seconds; "
                  "global and local run on 1 thread (one core, the reference's default), -2t on 2 "
                  "threads, GDAL's output compression included; cpu_seconds: the step "
                  "process's CPU time; others_cpu_percent: CPU used by other processes during "
-                 "the step, in % of all cores (a busy machine slows the step down).",
+                 "the step, in % of all cores (a busy machine slows the step down); "
+                 "-dask steps: the engine call only (the local cluster is started before), "
+                 "peak_rss_mb is the driver's (with the scheduler), worker_peak_rss_mb each "
+                 "worker process's ru_maxrss, cpu_seconds includes the workers'; "
+                 "output_sha256: one digest of the step's output files.",
     }
     if args.json:
         os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
