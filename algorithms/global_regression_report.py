@@ -123,10 +123,10 @@ def global_regression_html(result, names, outputs, summary, version="", pictures
         (tr("Overlap groups"), count(group_count) if group_count else "&ndash;")])]
     body.append(seam_section(details.get("seams") or [], details.get("seam") or {}, bands))
     body.append(mosaic_section(pictures))
-    body.append(seam_charts(details.get("seams") or [], bands))
     body.append(histogram_section(pictures))
     body.append(clipped_section(names, outputs, getattr(result, "clipped_pixels", None) or {},
                                 getattr(result, "nudged_pixels", None) or {}, pictures))
+    body.append(seam_charts(details.get("seams") or [], bands))
 
     body.append(heading(tr("Footprints and overlap graph")))
     body.append(paragraph(tr(

@@ -221,13 +221,13 @@ def local_block_adjustment_html(result, names, outputs, summary, version="", pic
     seam_bands = bands or max([len(entry[2]) for entry in seams or []] or [0])
     body.append(seam_section(seams or [], seam or {}, seam_bands, measured))
     body.append(mosaic_section(pictures))
-    body.append(seam_charts(seams or [], seam_bands))
     body.append(histogram_section(pictures))
     body.append(clipped_section(
         names, outputs, getattr(result, "clipped_pixels", None) or {},
         getattr(result, "nudged_pixels", None) or {}, pictures,
         [(tr("Unchanged (no block mean)"), details.get("unchanged_pixels") or {}),
          (tr("Unchanged (guarded)"), details.get("guarded_pixels") or {})]))
+    body.append(seam_charts(seams or [], seam_bands))
 
     body.append(heading(tr("Blocks")))
     body.append(terms_table(terms(details, kind)))

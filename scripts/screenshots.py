@@ -20,7 +20,7 @@ import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOCS = os.path.join(ROOT, "docs")
-REPORT_SIZE = (1000, 1700)
+REPORT_SIZE = (1000, 1900)
 MAP_SIZE = 520
 
 
