@@ -1,8 +1,10 @@
 """The plugin object QGIS creates through :func:`radiomatch.classFactory`."""
 
+import inspect
 import os
+import time
 
-from qgis.core import QgsApplication, QgsSettings
+from qgis.core import Qgis, QgsApplication, QgsSettings
 from qgis.PyQt.QtCore import QCoreApplication, QLocale, QTranslator
 
 I18N_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "i18n")
@@ -25,6 +27,36 @@ def translation_file(locale):
     return None
 
 
+def results_list_class():
+    """The class of the Processing Results Viewer's list, or None outside desktop QGIS."""
+    try:
+        from processing.core.ProcessingResults import ProcessingResults
+    except ImportError:
+        return None
+    return ProcessingResults
+
+
+def install_batch_results_fix():
+    """QGIS 3.22's batch dialog adds a run's HTML outputs (REPORT) to the Results Viewer
+    without the ``timestamp`` that ``ProcessingResults.addResult`` requires, so a batch whose
+    rows wrote reports ends in a TypeError before its summary. Where ``timestamp`` has no
+    default, give it "now"; return the original method (None when nothing was changed)."""
+    results = results_list_class()
+    if results is None:
+        return None
+    original = results.addResult
+    timestamp = inspect.signature(original).parameters.get("timestamp")
+    if timestamp is None or timestamp.default is not inspect.Parameter.empty:
+        return None
+
+    def add_result(self, icon, name, timestamp=None, result=None):
+        return original(self, icon, name, time.localtime() if timestamp is None else timestamp,
+                        result)
+
+    results.addResult = add_result
+    return original
+
+
 class RadioMatchPlugin:
     """Registers the RadioMatch Processing provider.
 
@@ -36,6 +68,7 @@ class RadioMatchPlugin:
         self.iface = iface
         self.provider = None
         self.translator = None
+        self.original_add_result = None
 
     def install_translator(self):
         """Load the translation of the QGIS locale, if there is one (before the provider, so
@@ -60,9 +93,21 @@ class RadioMatchPlugin:
         QgsApplication.processingRegistry().addProvider(self.provider)
 
     def initGui(self):  # noqa: N802 (QGIS API name)
+        """Register the provider, say at once what to install when a dependency is missing
+        (not only when Run is clicked), and let batch runs list their reports."""
         self.initProcessing()
+        if self.provider.dependencies_missing and self.iface is not None:
+            from .algorithms.engine import dependency_message
+
+            self.iface.messageBar().pushMessage("RadioMatch", dependency_message(),
+                                                Qgis.Warning, 0)
+        if self.original_add_result is None:
+            self.original_add_result = install_batch_results_fix()
 
     def unload(self):
+        if self.original_add_result is not None:
+            results_list_class().addResult = self.original_add_result
+            self.original_add_result = None
         if self.provider is not None:
             QgsApplication.processingRegistry().removeProvider(self.provider)
             self.provider = None

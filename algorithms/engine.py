@@ -8,6 +8,7 @@ loads without them and says what to install.
 
 import importlib.util
 import logging
+import os
 import signal
 import sys
 import threading
@@ -26,7 +27,7 @@ DEPENDENCIES = (
     ("rasterio", "python3-rasterio"),
     ("scipy", "python3-scipy"),
 )
-APT_COMMAND = "sudo apt install python3-rasterio python3-scipy"
+MAC_PYTHON = "/Applications/QGIS.app/Contents/MacOS/bin/python3"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -46,6 +47,34 @@ def missing_dependencies():
     return [module for module, _package in DEPENDENCIES if not _module_available(module)]
 
 
+def mac_python(executable):
+    """The Python of the QGIS.app that runs ``executable`` (the QGIS binary on macOS)."""
+    app = executable.split(".app/", 1)[0] + ".app" if ".app/" in executable else None
+    return os.path.join(app, "Contents", "MacOS", "bin", "python3") if app else MAC_PYTHON
+
+
+def install_advice(missing, platform=None, prefix=None, executable=None):
+    """Where to type what, on this machine, to install the ``missing`` modules into the
+    Python that QGIS uses: conda, Windows (the OSGeo4W Shell), macOS (QGIS.app's Python) or
+    Debian and Ubuntu."""
+    platform = sys.platform if platform is None else platform
+    prefix = sys.prefix if prefix is None else prefix
+    executable = sys.executable if executable is None else executable
+    modules = " ".join(missing)
+    if os.path.isdir(os.path.join(prefix, "conda-meta")):
+        return tr("In the conda environment QGIS runs in: {}").format(
+            "conda install -c conda-forge " + modules)
+    if platform.startswith("win"):
+        return tr("In the OSGeo4W Shell (Start menu, QGIS folder): {}").format(
+            "python -m pip install " + modules)
+    if platform == "darwin":
+        return tr("In a Terminal, with the Python of QGIS.app: {}").format(
+            '"{}" -m pip install {}'.format(mac_python(executable), modules))
+    packages = " ".join(package for module, package in DEPENDENCIES if module in missing)
+    return tr("On Debian or Ubuntu, in a terminal: {} (do not pip-install rasterio into QGIS: "
+              "its wheels bring another GDAL)").format("sudo apt install " + packages)
+
+
 def dependency_message(missing=None, error=None):
     missing = missing if missing is not None else missing_dependencies()
     if missing:
@@ -54,13 +83,12 @@ def dependency_message(missing=None, error=None):
         )
     else:
         what = tr("RadioMatch cannot run: its engine could not be imported.")
+        missing = [module for module, _package in DEPENDENCIES]
     if error is not None:
         what += " ({})".format(error)
     return what + " " + tr(
-        "RadioMatch needs numpy, rasterio and scipy in the Python that QGIS uses. On Debian or "
-        "Ubuntu install them with: {}  (python3-numpy comes with them), then restart QGIS. "
-        "Do not pip-install rasterio into QGIS: its wheels bundle another GDAL."
-    ).format(APT_COMMAND)
+        "RadioMatch needs numpy, rasterio and scipy in the Python that QGIS uses. {}, then "
+        "restart QGIS.").format(install_advice(missing))
 
 
 def log_missing_dependencies():

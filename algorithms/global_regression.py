@@ -57,22 +57,23 @@ class GlobalRegression(RadioMatchAlgorithm):
 
     def initAlgorithm(self, config=None):  # noqa: N802
         self.addInputParameter()
-        self.addParameter(RasterFilesParameter(
-            MODEL_IMAGES, self.tr("Model images (empty: all inputs)"), QgsProcessing.TypeRaster,
-            optional=True))
-        self.addParameter(QgsProcessingParameterEnum(
-            MODEL_IMAGES_MODE, self.tr("Model images mode"),
-            [self.tr("Include: only these images constrain the model"),
-             self.tr("Exclude: these images follow the others")], defaultValue=0))
         self.addParameter(QgsProcessingParameterEnum(
             ANCHORING, self.tr("What keeps its overall radiometry"),
             [self.tr("The whole set: seamless"),
-             self.tr("Each image: a compromise that leaves part of the seams (as spectralmatch)")],
+             self.tr("Each image: a compromise that leaves part of the seams (spectralmatch's "
+                     "method)")],
             defaultValue=0))
         self.addParameter(QgsProcessingParameterEnum(
             OVERLAP_STATISTICS, self.tr("Overlap statistics"),
             [self.tr("Robust: ignore pixels that disagree (clouds, shadows, changes)"),
-             self.tr("All pixels (as spectralmatch)")], defaultValue=0))
+             self.tr("All pixels (spectralmatch's method)")], defaultValue=0))
+        self.addParameter(self._advanced(RasterFilesParameter(
+            MODEL_IMAGES, self.tr("Model images (empty: all inputs)"), QgsProcessing.TypeRaster,
+            optional=True)))
+        self.addParameter(self._advanced(QgsProcessingParameterEnum(
+            MODEL_IMAGES_MODE, self.tr("Model images mode"),
+            [self.tr("Include: only these images constrain the model"),
+             self.tr("Exclude: these images follow the others")], defaultValue=0)))
         self.addMaskParameters()
         self.addCommonOptions()
         self.addParameter(self._advanced(QgsProcessingParameterNumber(
@@ -88,7 +89,6 @@ class GlobalRegression(RadioMatchAlgorithm):
         self.addParameter(QgsProcessingParameterFileDestination(
             SAVE_ADJUSTMENTS, self.tr("Adjustments file"), self.tr("JSON files (*.json)"),
             optional=True, createByDefault=False))
-        self.addReportParameter()
 
     def introduction(self):
         return self.tr(
@@ -97,16 +97,15 @@ class GlobalRegression(RadioMatchAlgorithm):
             "so that the mean and standard deviation of each image match those of its neighbours "
             "in their overlaps, while the whole set (or the model images together) keeps its "
             "overall radiometry. Each input gets "
-            "a corrected GeoTIFF (<code>scale &times; value + offset</code>). Images that share no "
+            "a corrected GeoTIFF (<code>scale &times; value + offset</code>), and the mosaic "
+            "shows them as one picture. Images that share no "
             "overlap with the others are solved as separate groups (with a warning). Run "
-            "<i>Local block adjustment</i> on the outputs to remove local differences.</p>"
-            "<p>Lists in qgis_process are given by repeating the parameter; enums take their "
-            "index.</p>")
+            "<i>Local block adjustment</i> on the outputs to remove local differences.</p>")
 
     def example(self):
         return ("qgis_process run radiomatch:globalregression -- INPUT=/data/a.tif "
                 "INPUT=/data/b.tif OUTPUT_FOLDER=/data/out OUTPUT_NAME='$_Global' "
-                "SAVE_ADJUSTMENTS=/data/out/adjustments.json")
+                "MOSAIC=/data/out/mosaic.vrt SAVE_ADJUSTMENTS=/data/out/adjustments.json")
 
     def parameter_help(self):
         text = super().parameter_help()
@@ -153,6 +152,14 @@ class GlobalRegression(RadioMatchAlgorithm):
     def engine(self):
         from ..core import global_regression
         return global_regression
+
+    def partners_loaded(self, parameters, context):
+        return bool(self.parameterAsFile(parameters, LOAD_ADJUSTMENTS, context))
+
+    def one_input_hint(self):
+        return self.tr(
+            "load the statistics of the images it overlaps, saved by an earlier run, with "
+            "'Load statistics from an adjustments file' (LOAD_ADJUSTMENTS).")
 
     def engine_arguments(self, parameters, context, inputs, raster_crs):
         model_images = None
@@ -210,8 +217,8 @@ class GlobalRegression(RadioMatchAlgorithm):
             (self.tr("Statistics loaded from"), html.escape(arguments["load_adjustments"] or "-")),
         ]
 
-    def report_page(self, result, names, outputs, summary, version):
-        return global_regression_html(result, names, summary, version)
+    def report_page(self, result, names, outputs, summary, version, pictures):
+        return global_regression_html(result, names, outputs, summary, version, pictures)
 
     def _check_model_images(self, model_images, inputs):
         """Refuse a model selection that leaves no input in the model, naming the images (model

@@ -1,13 +1,14 @@
-"""The Global regression report page: the seams before and after, the footprints and overlap
-graph, each image's correction and statistics, and each overlap."""
+"""The Global regression report page: the seams before and after, the mosaic before and after,
+the histograms and clipped values, the footprints and overlap graph, each image's correction
+and statistics, and each overlap."""
 
 import math
 
-from .report import (CATEGORY_COLOURS, FLAG_COLOUR, count, esc, header_row, heading, html_page,
-                     is_number, nice_ticks, num, paragraph, subtitle_line, summary_table,
+from .report import (CATEGORY_COLOURS, FLAG_COLOUR, MAX_LABELLED, count, esc, header_row,
+                     heading, html_page, is_number, num, paragraph, subtitle_line, summary_table,
                      svg_open, text, tr, warnings_section)
-
-MAX_LABELLED = 60         # more images than this: no text labels in the charts
+from .report_sections import (clipped_section, histogram_section, mosaic_section, seam_charts,
+                              seam_section)
 
 
 def after_statistics(before, scale, offset):
@@ -98,104 +99,9 @@ def footprint_svg(names, footprints, overlaps, group_of, flagged, width=640, max
     return "".join(parts)
 
 
-def before_after_chart_svg(labels, before, after, title, width=640, height=250):
-    """One value per label before (grey ring) and after (coloured dot), joined by a line."""
-    values = [v for v in list(before) + list(after) if is_number(v)]
-    if not values:
-        return ""
-    ticks = nice_ticks(min(values + [0.0]), max(values))
-    low, high = ticks[0], ticks[-1]
-    if high <= low:
-        high = low + 1
-    labelled = len(labels) <= MAX_LABELLED
-    margin_left, margin_right, margin_top = 60, 12, 26
-    margin_bottom = 70 if labelled else 20
-    plot_w = width - margin_left - margin_right
-    plot_h = height - margin_top - margin_bottom
-    step = plot_w / max(1, len(labels))
-
-    def y_of(value):
-        return margin_top + plot_h * (1 - (value - low) / (high - low))
-
-    parts = [svg_open(width, height, title), '<rect width="100%" height="100%" fill="#fff"/>']
-    for tick in ticks:
-        y = y_of(tick)
-        parts.append('<line x1="{}" x2="{}" y1="{:.1f}" y2="{:.1f}" stroke="#e4e4e4"/>'.format(
-            margin_left, width - margin_right, y, y))
-        parts.append(text(margin_left - 6, y + 4, "{:g}".format(tick), 10, "end"))
-    parts.append('<line x1="{0}" x2="{0}" y1="{1}" y2="{2}" stroke="#888"/>'.format(
-        margin_left, margin_top, margin_top + plot_h))
-    for k, (label, value_before, value_after) in enumerate(zip(labels, before, after)):
-        x = margin_left + step * (k + 0.5)
-        if is_number(value_before) and is_number(value_after):
-            parts.append('<line x1="{0:.1f}" x2="{0:.1f}" y1="{1:.1f}" y2="{2:.1f}" '
-                         'stroke="#999" stroke-width="1.5"/>'.format(
-                             x, y_of(value_before), y_of(value_after)))
-        if is_number(value_before):
-            parts.append('<circle cx="{:.1f}" cy="{:.1f}" r="4.5" fill="#fff" stroke="#777" '
-                         'stroke-width="1.8"><title>{}</title></circle>'.format(
-                             x, y_of(value_before), esc("{}: {:.6g}".format(label, value_before))))
-        if is_number(value_after):
-            parts.append('<circle cx="{:.1f}" cy="{:.1f}" r="4.5" fill="{}"><title>{}</title>'
-                         '</circle>'.format(x, y_of(value_after), CATEGORY_COLOURS[0],
-                                            esc("{}: {:.6g}".format(label, value_after))))
-        if labelled:
-            y = margin_top + plot_h + 12
-            parts.append(text(x, y, label, 10, "end",
-                              ' transform="rotate(-35 {:.1f} {:.1f})"'.format(x, y)))
-    legend_y = 4
-    parts.append('<circle cx="{}" cy="{}" r="4.5" fill="#fff" stroke="#777" stroke-width="1.8"/>'
-                 .format(width - 190, legend_y + 4))
-    parts.append(text(width - 180, legend_y + 8, tr("before"), 10, "start"))
-    parts.append('<circle cx="{}" cy="{}" r="4.5" fill="{}"/>'.format(
-        width - 110, legend_y + 4, CATEGORY_COLOURS[0]))
-    parts.append(text(width - 100, legend_y + 8, tr("after"), 10, "start"))
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-def removed_share(before, after):
-    """How much of ``before`` is gone in ``after``, as text ("97.5 %"), or a dash."""
-    if not (is_number(before) and is_number(after)) or before == 0:
-        return "&ndash;"
-    return "{:.1f} %".format(100.0 * (1.0 - abs(after) / abs(before)))
-
-
-def seam_section(details, bands):
-    """The headline: the seams before and after, mosaic-wide per band and per overlap."""
-    seam = details.get("seam") or {}
-    seams = details.get("seams") or []
-    parts = [heading(tr("Seams before and after"))]
-    if not seams:
-        parts.append(paragraph(tr("No two images overlap with valid pixels, so "
-                                                "there is no seam to measure.")))
-        return "".join(parts)
-    parts.append(paragraph(tr(
-        "A seam is the difference between the mean values of two overlapping images over the "
-        "pixels they both cover (the consistent pixels, with robust statistics). The mosaic-wide "
-        "figure is the mean of its absolute value over all overlaps, weighted by their pixel "
-        "pairs; after the correction it should be close to 0. Values are computed from the "
-        "statistics and the fitted corrections, before the outputs are rounded.")))
-    rows = [header_row([tr("Band"), tr("Mosaic-wide seam before"), tr("After"), tr("Removed")])]
-    before, after = seam.get("before") or [], seam.get("after") or []
-    for band in range(bands):
-        first = before[band] if band < len(before) else None
-        second = after[band] if band < len(after) else None
-        rows.append("<tr><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>".format(
-            band + 1, num(first), num(second), removed_share(first, second)))
-    parts.append('<table class="headline">{}</table>'.format("".join(rows)))
-    labels = ["{} / {}".format(first, second) for first, second, *_ in seams]
-    for band in range(bands):
-        parts.append(heading(tr("Band {}").format(band + 1), 3))
-        parts.append(before_after_chart_svg(
-            labels, [abs(entry[2][band]) if band < len(entry[2]) else None for entry in seams],
-            [abs(entry[3][band]) if band < len(entry[3]) else None for entry in seams],
-            tr("Band {} seams before and after").format(band + 1)))
-    return "".join(parts)
-
-
-def global_regression_html(result, names, summary, version=""):
-    """The Global regression report page (a string)."""
+def global_regression_html(result, names, outputs, summary, version="", pictures=None):
+    """The Global regression report page (a string); ``pictures``: the rasters read at reduced
+    resolution (``pixels.Pictures``), None when they could not be."""
     details = getattr(result, "details", None) or {}
     adjustments = details.get("adjustments") or {}
     whole = details.get("whole_stats") or {}
@@ -215,7 +121,12 @@ def global_regression_html(result, names, summary, version=""):
         (tr("Images"), count(len(names))), (tr("Bands"), count(bands)),
         (tr("Overlapping pairs"), count(len(overlaps))),
         (tr("Overlap groups"), count(group_count) if group_count else "&ndash;")])]
-    body.append(seam_section(details, bands))
+    body.append(seam_section(details.get("seams") or [], details.get("seam") or {}, bands))
+    body.append(mosaic_section(pictures))
+    body.append(histogram_section(pictures))
+    body.append(clipped_section(names, outputs, getattr(result, "clipped_pixels", None) or {},
+                                getattr(result, "nudged_pixels", None) or {}, pictures))
+    body.append(seam_charts(details.get("seams") or [], bands))
 
     body.append(heading(tr("Footprints and overlap graph")))
     body.append(paragraph(tr(

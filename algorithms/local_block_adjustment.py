@@ -17,7 +17,7 @@ from qgis.core import (
     QgsProcessingParameterNumber,
 )
 
-from .algorithm import RadioMatchAlgorithm, load_on_completion
+from .algorithm import RadioMatchAlgorithm
 from .inputs import image_name
 from .local_block_adjustment_report import local_block_adjustment_html
 from .parameters import enum_value, is_unset
@@ -74,41 +74,42 @@ class LocalBlockAdjustment(RadioMatchAlgorithm):
         self.addParameter(QgsProcessingParameterEnum(
             LOCAL_MODEL, self.tr("Local model"),
             [self.tr("Smooth surfaces fitted to the overlaps (leaves seamless images unchanged)"),
-             self.tr("Block means against their average (as spectralmatch)")], defaultValue=0))
-        self.addParameter(QgsProcessingParameterEnum(
-            BLOCK_RULE, self.tr("Block grid"),
-            [self.tr("Number of blocks per image (NUMBER_OF_BLOCKS)"),
-             self.tr("Rows and columns (BLOCK_ROWS x BLOCK_COLS)"),
-             self.tr("Coefficient of variation of the images")], defaultValue=0))
+             self.tr("Block means against their average (spectralmatch's method)")],
+            defaultValue=0))
         self.addParameter(QgsProcessingParameterNumber(
             NUMBER_OF_BLOCKS, self.tr("Number of blocks per image"),
             type=QgsProcessingParameterNumber.Integer, defaultValue=100, minValue=1))
         self.addParameter(QgsProcessingParameterNumber(
-            BLOCK_ROWS, self.tr("Block rows"),
-            type=QgsProcessingParameterNumber.Integer, defaultValue=10, minValue=1))
-        self.addParameter(QgsProcessingParameterNumber(
-            BLOCK_COLS, self.tr("Block columns"),
-            type=QgsProcessingParameterNumber.Integer, defaultValue=10, minValue=1))
-        self.addParameter(QgsProcessingParameterNumber(
-            ALPHA, self.tr("Alpha (strength of the correction)"),
+            ALPHA, self.tr("Strength of the correction (alpha, 0 to 1)"),
             type=QgsProcessingParameterNumber.Double, defaultValue=1.0, minValue=0.0,
             maxValue=1.0))
-        self.addParameter(QgsProcessingParameterEnum(
-            CORRECTION_METHOD, self.tr("Correction method"), list(CORRECTION_METHODS),
-            defaultValue=0))
-        self.addParameter(QgsProcessingParameterEnum(
+        self.addParameter(self._advanced(QgsProcessingParameterEnum(
+            BLOCK_RULE, self.tr("Block grid"),
+            [self.tr("Number of blocks per image"), self.tr("Rows and columns"),
+             self.tr("From the variability of the images (coefficient of variation)")],
+            defaultValue=0)))
+        self.addParameter(self._advanced(QgsProcessingParameterNumber(
+            BLOCK_ROWS, self.tr("Block rows"),
+            type=QgsProcessingParameterNumber.Integer, defaultValue=10, minValue=1)))
+        self.addParameter(self._advanced(QgsProcessingParameterNumber(
+            BLOCK_COLS, self.tr("Block columns"),
+            type=QgsProcessingParameterNumber.Integer, defaultValue=10, minValue=1)))
+        self.addParameter(self._advanced(QgsProcessingParameterEnum(
+            CORRECTION_METHOD, self.tr("Correction method (block means model)"),
+            [self.tr("Gamma"), self.tr("Linear")], defaultValue=0)))
+        self.addParameter(self._advanced(QgsProcessingParameterEnum(
             BLOCK_STATISTICS, self.tr("Block statistics"),
             [self.tr("Robust: leave out blocks that disagree (clouds, shadows)"),
-             self.tr("All blocks (as spectralmatch)")], defaultValue=0))
+             self.tr("All blocks (spectralmatch's method)")], defaultValue=0)))
         self.addMaskParameters()
         self.addCommonOptions()
         self.addParameter(self._advanced(QgsProcessingParameterNumber(
-            BLOCK_VALID_PIXEL_THRESHOLD, self.tr("Minimum fraction of valid pixels per block"),
+            BLOCK_VALID_PIXEL_THRESHOLD, self.tr("Minimum share of valid pixels per block"),
             type=QgsProcessingParameterNumber.Double, defaultValue=0.001, minValue=0.0,
             maxValue=1.0)))
         self.addParameter(self._advanced(QgsProcessingParameterExtent(
-            OVERRIDE_BOUNDS_CANVAS_COORDS, self.tr("Block grid extent (empty: union of inputs)"),
-            optional=True)))
+            OVERRIDE_BOUNDS_CANVAS_COORDS,
+            self.tr("Extent of the block grid (empty: union of the inputs)"), optional=True)))
         self.addParameter(self._advanced(QgsProcessingParameterFile(
             LOAD_BLOCK_MAPS, self.tr("Load reference block map"),
             behavior=QgsProcessingParameterFile.File,
@@ -116,16 +117,15 @@ class LocalBlockAdjustment(RadioMatchAlgorithm):
         self.addParameter(self._advanced(QgsProcessingParameterMultipleLayers(
             LOAD_LOCAL_BLOCK_MAPS, self.tr("Load local block maps"), QgsProcessing.TypeFile,
             optional=True)))
+        self.addParameter(self._advanced(QgsProcessingParameterBoolean(
+            LOAD_BLOCK_MAPS_TO_CANVAS, self.tr("Open the saved block maps"),
+            defaultValue=False)))
         self.addOutputParameters()
         self.addParameter(QgsProcessingParameterFolderDestination(
             SAVE_BLOCK_MAPS, self.tr("Block maps folder"), optional=True,
             createByDefault=False))
-        self.addParameter(QgsProcessingParameterBoolean(
-            LOAD_BLOCK_MAPS_TO_CANVAS, self.tr("Open the saved block maps"),
-            defaultValue=False))
         self.addOutput(QgsProcessingOutputMultipleLayers(
             BLOCK_MAP_LAYERS, self.tr("Block maps")))
-        self.addReportParameter()
 
     def introduction(self):
         return self.tr(
@@ -138,30 +138,32 @@ class LocalBlockAdjustment(RadioMatchAlgorithm):
             "<i>block means</i> model (spectralmatch's) instead pulls each image's block means "
             "toward their average over all images (gamma or linear), interpolated bilinearly to "
             "every pixel; its blocks are coarser than overlaps, so adjacent images sharing a "
-            "block are corrected even where they do not overlap.</p>"
-            "<p>Lists in qgis_process are given by repeating the parameter; enums take their "
-            "index.</p>")
+            "block are corrected even where they do not overlap.</p>")
 
     def example(self):
         return ("qgis_process run radiomatch:localblockadjustment -- INPUT=/data/out/a_Global.tif "
-                "INPUT=/data/out/b_Global.tif BLOCK_RULE=0 NUMBER_OF_BLOCKS=100 "
-                "OUTPUT_FOLDER=/data/out OUTPUT_NAME='$_Local' SAVE_BLOCK_MAPS=/data/out/maps")
+                "INPUT=/data/out/b_Global.tif NUMBER_OF_BLOCKS=100 OUTPUT_FOLDER=/data/out "
+                "OUTPUT_NAME='$_Local' MOSAIC=/data/out/mosaic.vrt SAVE_BLOCK_MAPS=/data/out/maps")
 
     def parameter_help(self):
         text = super().parameter_help()
         text.update({
             BLOCK_RULE: self.tr(
-                "How the block grid is chosen: a target number of blocks per image "
-                "(NUMBER_OF_BLOCKS, spread over the whole extent in proportion to its shape), "
-                "an explicit grid of BLOCK_ROWS by BLOCK_COLS, or a square grid sized from the "
-                "coefficient of variation of the images' first band (10 x 10 at CV = 0.36, finer "
-                "for more varied images). Ignored when block maps are loaded."),
+                "How the block grid is chosen: <i>Number of blocks per image</i> (default: the "
+                "number above, spread over the whole extent in proportion to its shape), "
+                "<i>Rows and columns</i> (the block rows and columns below), or a square grid "
+                "sized from the variability of the images' first band (its coefficient of "
+                "variation: 10 x 10 at 0.36, finer for more varied images). The numbers the "
+                "rule does not use are ignored, with a warning when they were changed; the "
+                "whole rule is ignored when block maps are loaded."),
             NUMBER_OF_BLOCKS: self.tr(
-                "Target number of blocks per input image (block grid rule 0). The grid covers "
-                "the union of all images, so it has at most this number times the number of "
-                "images blocks."),
-            BLOCK_ROWS: self.tr("Number of block rows (block grid rule 1)."),
-            BLOCK_COLS: self.tr("Number of block columns (block grid rule 1)."),
+                "Target number of blocks per input image, when the block grid is chosen by "
+                "number of blocks (the default). The grid covers the union of all images, so it "
+                "has at most this number times the number of images blocks."),
+            BLOCK_ROWS: self.tr(
+                "Number of block rows, when the block grid is chosen by rows and columns."),
+            BLOCK_COLS: self.tr(
+                "Number of block columns, when the block grid is chosen by rows and columns."),
             LOCAL_MODEL: self.tr(
                 "<i>Smooth surfaces</i> (default): per image and band a smooth correction field "
                 "(a low-order polynomial across the image that multiplies the values, or adds to "
@@ -177,9 +179,9 @@ class LocalBlockAdjustment(RadioMatchAlgorithm):
             ALPHA: self.tr(
                 "Blend between no correction (0) and the full correction (1)."),
             CORRECTION_METHOD: self.tr(
-                "Block means model only. <i>gamma</i>: a power law that brings the local mean to "
+                "Block means model only. <i>Gamma</i>: a power law that brings the local mean to "
                 "the reference mean (the method of Yu et al. 2017; robust for reflectance and "
-                "negative values). <i>linear</i>: scales each pixel by reference mean / local "
+                "negative values). <i>Linear</i>: scales each pixel by reference mean / local "
                 "mean."),
             BLOCK_STATISTICS: self.tr(
                 "<i>Robust</i> (default): a block that disagrees with the others (a cloud, a "
@@ -189,12 +191,12 @@ class LocalBlockAdjustment(RadioMatchAlgorithm):
                 "the reference and of that image's correction (with two images both means). "
                 "<i>All blocks</i>: every block counts, exactly as spectralmatch."),
             BLOCK_VALID_PIXEL_THRESHOLD: self.tr(
-                "A block gets a mean only if at least this fraction of its pixels is valid "
+                "A block gets a mean only if at least this share of its pixels is valid "
                 "(0 to 1, default 0.001)."),
             OVERRIDE_BOUNDS_CANVAS_COORDS: self.tr(
-                "Optional extent of the block grid (xmin, xmax, ymin, ymax), in the rasters' CRS "
-                "unless a CRS is given. Empty: the union of the inputs. When block maps are "
-                "loaded it must match their extent."),
+                "Optional extent of the block grid (xmin, xmax, ymin, ymax; spectralmatch calls "
+                "it the canvas), in the rasters' CRS unless a CRS is given. Empty: the union of "
+                "the inputs. When block maps are loaded it must match their extent."),
             LOAD_BLOCK_MAPS: self.tr(
                 "Optional reference block map saved by an earlier run "
                 "(<code>reference_block_map.tif</code>); the grid then comes from the file."),
@@ -207,7 +209,8 @@ class LocalBlockAdjustment(RadioMatchAlgorithm):
                 "where a block has no value): <code>reference_block_map.tif</code> and "
                 "<code>&lt;name&gt;_block_map.tif</code> per image."),
             LOAD_BLOCK_MAPS_TO_CANVAS: self.tr(
-                "Also add the saved block maps to the project when the algorithm finishes."),
+                "Also open the saved block maps when the algorithm finishes, in the run's layer "
+                "group."),
             BLOCK_MAP_LAYERS: self.tr("The saved block maps (reference first)."),
         })
         return text
@@ -216,6 +219,39 @@ class LocalBlockAdjustment(RadioMatchAlgorithm):
     def engine(self):
         from ..core import local_block_adjustment
         return local_block_adjustment
+
+    def partners_loaded(self, parameters, context):
+        return not (is_unset(parameters, LOAD_BLOCK_MAPS)
+                    and is_unset(parameters, LOAD_LOCAL_BLOCK_MAPS))
+
+    def one_input_hint(self):
+        return self.tr(
+            "load the block maps of the images it overlaps, saved by an earlier run, with "
+            "'Load local block maps' (LOAD_LOCAL_BLOCK_MAPS).")
+
+    def ignored_parameters(self, parameters, context):
+        """The block grid values the run does not use, when they were changed: Processing
+        cannot hide a widget in the dialog, so they would otherwise be ignored silently."""
+        if self.partners_loaded(parameters, context):
+            names = (BLOCK_RULE, NUMBER_OF_BLOCKS, BLOCK_ROWS, BLOCK_COLS)
+            reason = self.tr("the block grid comes from the loaded block maps")
+        else:
+            rule = self.parameterAsEnum(parameters, BLOCK_RULE, context)
+            names = [name for name, used in ((NUMBER_OF_BLOCKS, BLOCK_RULE_COUNT),
+                                             (BLOCK_ROWS, BLOCK_RULE_ROWS_COLS),
+                                             (BLOCK_COLS, BLOCK_RULE_ROWS_COLS)) if used != rule]
+            reason = self.tr("the block grid is chosen by '{}' ({})").format(
+                self.parameterDefinition(BLOCK_RULE).options()[rule], BLOCK_RULE)
+        warnings = []
+        for name in names:
+            definition = self.parameterDefinition(name)
+            if is_unset(parameters, name):
+                continue
+            value = self.parameterAsInt(parameters, name, context)
+            if value != definition.defaultValue():
+                warnings.append(self.tr("{} ({}) = {} is ignored: {}.").format(
+                    definition.description(), name, value, reason))
+        return warnings
 
     def engine_arguments(self, parameters, context, inputs, raster_crs):
         return dict(
@@ -240,15 +276,18 @@ class LocalBlockAdjustment(RadioMatchAlgorithm):
         return self.tr("Local block adjustment of {} image(s) into {}").format(count, folder)
 
     def own_results(self, parameters, context, feedback, arguments, inputs, result):
-        """The saved block maps (reference first), loaded into the project when asked."""
+        """The saved block maps (reference first)."""
         block_maps = []
         if arguments["save_block_maps"] is not None:
             block_maps = [path for path in dict.fromkeys(self._map_files(arguments, inputs))
                           if os.path.isfile(path)]
-            if self.parameterAsBoolean(parameters, LOAD_BLOCK_MAPS_TO_CANVAS, context):
-                load_on_completion(context, block_maps, BLOCK_MAP_LAYERS)
         folder = self.parameterAsFileOutput(parameters, SAVE_BLOCK_MAPS, context) or None
         return {SAVE_BLOCK_MAPS: folder, BLOCK_MAP_LAYERS: block_maps}
+
+    def side_layers(self, parameters, context, results):
+        if not self.parameterAsBoolean(parameters, LOAD_BLOCK_MAPS_TO_CANVAS, context):
+            return []
+        return [(path, BLOCK_MAP_LAYERS) for path in results[BLOCK_MAP_LAYERS]]
 
     def report_summary(self, arguments, folder):
         blocks = arguments["number_of_blocks"]
@@ -258,18 +297,21 @@ class LocalBlockAdjustment(RadioMatchAlgorithm):
             rule = self.tr("from the coefficient of variation")
         else:
             rule = self.tr("{} blocks per image").format(blocks)
-        return [
+        rows = [
             (self.tr("Output folder"), html.escape(folder)),
             (self.tr("Block grid rule"), html.escape(
                 self.tr("loaded block maps") if arguments["load_block_maps"] else rule)),
-            (self.tr("Correction method"), html.escape(arguments["correction_method"])),
             (self.tr("Alpha"), "{:g}".format(arguments["alpha"])),
             (self.tr("Polygon mask"),
              self.tr("yes") if arguments["vector_mask"] else self.tr("no")),
         ]
+        if arguments["local_model"] == "block_means":
+            rows.insert(2, (self.tr("Correction method"),
+                            html.escape(arguments["correction_method"])))
+        return rows
 
-    def report_page(self, result, names, outputs, summary, version):
-        return local_block_adjustment_html(result, names, outputs, summary, version)
+    def report_page(self, result, names, outputs, summary, version, pictures):
+        return local_block_adjustment_html(result, names, outputs, summary, version, pictures)
 
     # -- parameter conversion ---------------------------------------------------------------
     def _number_of_blocks(self, parameters, context):

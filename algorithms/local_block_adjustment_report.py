@@ -1,15 +1,18 @@
-"""The Local block adjustment report page: per output the pixels left unchanged or clipped,
-and per band heat maps of the block maps and of the correction each block applies."""
+"""The Local block adjustment report page: the seams before and after, the mosaic before and
+after, the histograms, the values left unchanged or clipped, and per band heat maps of the
+block maps and of the correction each block applies."""
 
 import math
-import os
 
-from .report import (DIVERGING, GRADIENT_IDS, VIRIDIS, count, esc, figure, header_row, heading,
-                     html_page, is_number, num, paragraph, ramp, subtitle_line, summary_table,
-                     svg_open, text, tr, warnings_section)
+from .report import (DIVERGING, GRADIENT_IDS, VIRIDIS, count, esc, figure, heading, html_page,
+                     is_number, num, paragraph, ramp, robust_range, subtitle_line, summary_table,
+                     svg_open, terms_table, text, tr, warnings_section)
+from .report_sections import (clipped_section, histogram_section, mosaic_section, seam_charts,
+                              seam_section)
 
 MAX_THUMBNAILS = 48       # maps shown per band at most
 MAX_CELLS = 96            # heat maps are sampled down to at most this many cells a side
+HEAT_MAP_SIZE = 300       # pixels on the long side of a heat map
 
 
 def to_lists(values):
@@ -62,7 +65,8 @@ def sample_grid(grid):
     return [row[::step_c] for row in grid[::step_r]]
 
 
-def heatmap_svg(grid, low, high, colours, canvas=None, outline=None, size=180, label=""):
+def heatmap_svg(grid, low, high, colours, canvas=None, outline=None, size=HEAT_MAP_SIZE,
+                label=""):
     """One block map as an SVG heat map (row 0 at the top); blocks without a value are hatched
     grey. ``outline``: an image footprint (left, bottom, right, top) drawn over it."""
     grid = sample_grid(grid)
@@ -84,7 +88,7 @@ def heatmap_svg(grid, low, high, colours, canvas=None, outline=None, size=180, l
         for c, value in enumerate(row):
             if not is_number(value):
                 continue
-            t = (value - low) / span if span else 0.5
+            t = (value - low) / span if span else 0.5   # ramp() clamps beyond the scale
             parts.append('<rect x="{:.2f}" y="{:.2f}" width="{:.2f}" height="{:.2f}" fill="{}">'
                          '<title>{:.6g}</title></rect>'.format(
                              c * cell_w, r * cell_h, cell_w + 0.3, cell_h + 0.3,
@@ -101,13 +105,14 @@ def heatmap_svg(grid, low, high, colours, canvas=None, outline=None, size=180, l
 
 
 def colour_bar_svg(low, high, colours, label, width=300):
+    """The colour scale from ``low`` to ``high``; values beyond either end take its colour."""
     return "".join([
         svg_open(width, 34, label),
         '<rect x="10" y="2" width="{}" height="12" fill="url(#{})" stroke="#999"/>'.format(
             width - 20, GRADIENT_IDS[colours]),
-        text(10, 28, "{:.5g}".format(low), 10, "start"),
+        text(10, 28, "\u2264 {:.5g}".format(low), 10, "start"),
         text(width / 2, 28, label, 10),
-        text(width - 10, 28, "{:.5g}".format(high), 10, "end"),
+        text(width - 10, 28, "\u2265 {:.5g}".format(high), 10, "end"),
         "</svg>"])
 
 
@@ -134,10 +139,47 @@ def correction_texts(kind):
             tr("gain"))
 
 
-def local_block_adjustment_html(result, names, outputs, summary, version=""):
-    """The Local block adjustment report page (a string). Block maps (``reference_map``,
-    ``local_maps``) are drawn when the engine returns them (the surface model has no
-    reference map); the corrections are the engine's ``correction_maps``, of the kind
+def terms(details, kind):
+    """The words of the page that need explaining, for what this run shows."""
+    found = [(tr("Block"), tr(
+        "One cell of the grid laid over the union of the images; the correction is computed "
+        "per block and varies smoothly between block centres."))]
+    if details.get("local_model") == "surface":
+        found.append((tr("Smooth surfaces"), tr(
+            "Per image and band, a low-order polynomial across the image fitted so that "
+            "overlapping images agree block by block over the pixels both cover.")))
+    if details.get("reference_map") is not None:
+        found.append((tr("Block mean, reference map, local map"), tr(
+            "The mean of an image's valid pixels in a block (its local map), and the mean of "
+            "those means over all images covering the block (the reference map), which the "
+            "correction brings each image to.")))
+    meanings = {
+        "gamma": (tr("Gamma"), tr(
+            "The exponent of the power law value' = (value + shift) ^ gamma - shift that brings "
+            "a block's local mean to the reference mean.")),
+        "gain": (tr("Gain"), tr("The factor a block's pixels are multiplied by.")),
+        "offset": (tr("Offset"), tr("The value added to a block's pixels."))}
+    found.append(meanings.get(kind, meanings["gain"]))
+    if "shift" in details:
+        found.append((tr("Gamma shift"), tr(
+            "A constant added to every value before the gamma correction and removed after it, "
+            "so that the power law only sees values above 1 (needed for data with values at or "
+            "below 0, such as reflectance); 0 when all values are above 1 already.")))
+    found.append((tr("Unchanged (no block mean)"), tr(
+        "Valid values without both a reference and a local block mean nearby: they are left as "
+        "they were.")))
+    found.append((tr("Unchanged (guarded)"), tr(
+        "Values whose local mean made the gamma exponent undefined (its logarithm close to 0): "
+        "they are left as they were.")))
+    return found
+
+
+def local_block_adjustment_html(result, names, outputs, summary, version="", pictures=None):
+    """The Local block adjustment report page (a string). The seams are the engine's
+    (``seams``, ``seam``), else, for the block-means model, measured on ``pictures`` (the
+    rasters read at reduced resolution, ``pixels.Pictures``). Block maps (``reference_map``,
+    ``local_maps``) are drawn when the engine returns them (the surface model has no reference
+    map); the corrections are the engine's ``correction_maps``, of the kind
     ``correction_kind``."""
     details = getattr(result, "details", None) or {}
     reference = to_lists(details.get("reference_map"))
@@ -158,10 +200,6 @@ def local_block_adjustment_html(result, names, outputs, summary, version=""):
     bands = max([band_count(block_map) for block_map in
                  [reference] + list(local_maps.values()) + list(correction_maps.values())])
 
-    unchanged = details.get("unchanged_pixels") or {}
-    guarded = details.get("guarded_pixels") or {}
-    clipped = getattr(result, "clipped_pixels", None) or {}
-    nudged = getattr(result, "nudged_pixels", None) or {}
     facts = [
         (tr("Images"), count(len(names))), (tr("Bands"), count(bands) if bands else "&ndash;"),
         (tr("Block grid (rows x columns)"),
@@ -176,23 +214,23 @@ def local_block_adjustment_html(result, names, outputs, summary, version=""):
         facts.append((tr("Gamma shift"), num(details["shift"])))
     body = [summary_table(list(summary) + facts)]
 
-    body.append(heading(tr("Pixels left unchanged or clipped")))
-    body.append(paragraph(tr(
-        "Per output: valid pixels without both a reference and a local block mean nearby (left "
-        "unchanged), pixels whose local mean made the correction undefined (left unchanged), "
-        "values outside the output data type's range (clipped) and valid values equal to "
-        "nodata (moved to the nearest other value).")))
-    rows = [header_row([tr("Image"), tr("Output"), tr("Unchanged (no block mean)"),
-                        tr("Unchanged (guarded)"), tr("Clipped"), tr("Moved off nodata")],
-                       left=2)]
-    for name, path in zip(names, outputs):
-        numbers = [unchanged.get(path), guarded.get(path), clipped.get(path), nudged.get(path)]
-        flagged = any(is_number(v) and v > 0 for v in numbers)
-        rows.append('<tr class="{}"><td class="l">{}</td><td class="l">{}</td>{}</tr>'.format(
-            "flag" if flagged else "", esc(name), esc(os.path.basename(path)),
-            "".join("<td>{}</td>".format(count(v)) for v in numbers)))
-    body.append("<table>{}</table>".format("".join(rows)))
+    seams, seam, measured = details.get("seams"), details.get("seam"), False
+    if seams is None and pictures is not None and pictures.grid is not None:
+        seams, seam = pictures.measured_seams()
+        measured = True
+    seam_bands = bands or max([len(entry[2]) for entry in seams or []] or [0])
+    body.append(seam_section(seams or [], seam or {}, seam_bands, measured))
+    body.append(mosaic_section(pictures))
+    body.append(histogram_section(pictures))
+    body.append(clipped_section(
+        names, outputs, getattr(result, "clipped_pixels", None) or {},
+        getattr(result, "nudged_pixels", None) or {}, pictures,
+        [(tr("Unchanged (no block mean)"), details.get("unchanged_pixels") or {}),
+         (tr("Unchanged (guarded)"), details.get("guarded_pixels") or {})]))
+    body.append(seam_charts(seams or [], seam_bands))
 
+    body.append(heading(tr("Blocks")))
+    body.append(terms_table(terms(details, kind)))
     if not bands:
         body.append(paragraph(tr(
             "The engine did not return the block maps; no thumbnails can be drawn.")))
@@ -209,13 +247,15 @@ def local_block_adjustment_html(result, names, outputs, summary, version=""):
         means += [(name, map_band(local_maps[name], band), footprints.get(name))
                   for name in shown if name in local_maps]
         if means:
-            values = finite_values([grid_band for _, grid_band, _ in means])
-            low, high = (min(values), max(values)) if values else (0.0, 1.0)
+            low, high = robust_range(finite_values([grid_band for _, grid_band, _ in means]))
+            low, high = (low, high) if low is not None else (0.0, 1.0)
             body.append(heading(tr("Block means: reference and local maps") if reference
                                 else tr("Block means of each image"), 3))
             body.append(paragraph(tr(
-                "One cell per block, same colour scale for all maps of the band; hatched: no "
-                "value. The dashed rectangle is the image's footprint.")))
+                "One cell per block, one colour scale for all maps of the band, from 2 % to 98 % "
+                "of their values (a few extreme blocks take the end colours instead of "
+                "flattening the others); hatched: no value. The dashed rectangle is the "
+                "image's footprint.")))
             body.append('<div class="thumbs">{}</div>'.format("".join(
                 figure(heatmap_svg(grid_band, low, high, VIRIDIS, canvas, outline,
                                    label=caption), caption)
@@ -224,10 +264,12 @@ def local_block_adjustment_html(result, names, outputs, summary, version=""):
         corrections = {name: map_band(correction_maps[name], band)
                        for name in shown if name in correction_maps}
         if corrections:
-            values = finite_values(corrections.values())
-            spread = max([abs(v - neutral) for v in values] or [0.0]) or 0.01
+            deviations = [abs(v - neutral) for v in finite_values(corrections.values())]
+            spread = robust_range(deviations, 0.0, 98.0)[1] or 0.01
             body.append(heading(title, 3))
-            body.append(paragraph(explanation))
+            body.append(paragraph(explanation + " " + tr(
+                "The colour scale is centred on the value that changes nothing and reaches 98 % "
+                "of the corrections.")))
             body.append('<div class="thumbs">{}</div>'.format("".join(
                 figure(heatmap_svg(grid_band, neutral - spread, neutral + spread, DIVERGING,
                                    canvas, footprints.get(name), label=name), name)

@@ -1,11 +1,16 @@
 """The parameters both algorithms share: names (public API), option values, help texts, the
 input raster list type, and the checks and conversions of values."""
 
+import os
+
 from qgis.core import (
+    QgsApplication,
+    QgsProcessingOutputLayerDefinition,
     QgsProcessingParameterDefinition,
     QgsProcessingParameterEnum,
     QgsProcessingParameterMultipleLayers,
     QgsProcessingParameterNumber,
+    QgsProcessingUtils,
     QgsProperty,
 )
 from qgis.PyQt.QtCore import QCoreApplication, QVariant
@@ -30,12 +35,16 @@ WINDOW_SIZE = "WINDOW_SIZE"
 DASK_SCHEDULER = "DASK_SCHEDULER"
 SAVE_AS_COG = "SAVE_AS_COG"
 REPORT = "REPORT"
+MOSAIC = "MOSAIC"
 
 MASK_MODES = ("include", "exclude")
 # Index 2 (the default) lets the engine choose a type that holds the data ("auto").
 CALCULATION_DTYPES = ("float32", "float64", "auto")
 # Index 0 means "the dtype of each input" (the engine's output_dtype=None).
 OUTPUT_DTYPES = (None, "uint8", "uint16", "int16", "uint32", "int32", "float32", "float64")
+# The names a QGIS user reads in GDAL's own dialogs, option for option.
+GDAL_TYPE_NAMES = {"uint8": "Byte", "uint16": "UInt16", "int16": "Int16", "uint32": "UInt32",
+                   "int32": "Int32", "float32": "Float32", "float64": "Float64"}
 
 
 def tr(string, context="@default"):
@@ -49,11 +58,13 @@ def tr(string, context="@default"):
 COMMON_HELP = {
     INPUT: tr(
         "The rasters to normalize (GeoTIFF or any other single-file raster GDAL reads): same CRS "
-        "and band count, north-up. Their order is the image order of the model. Each image is "
-        "named after its file name without extension; names must be unique. An alpha band or a "
-        "GDAL mask marks the pixels to leave out and is kept in the outputs, as are the band "
-        "descriptions, scale and offset, colour interpretation and tags. Layers that are not "
-        "files (WMS, XYZ, virtual or memory layers) and palette rasters are refused."
+        "and band count, north-up. Their order is the image order of the model and of the "
+        "mosaic. Each image is named after its file name without extension; names must be "
+        "unique. At least two images, unless statistics loaded from an earlier run give a "
+        "single one its partners. An alpha band or a GDAL mask marks the pixels to leave out "
+        "and is kept in the outputs, as are the band descriptions, scale and offset, colour "
+        "interpretation and tags. Layers that are not files (WMS, XYZ, virtual or memory "
+        "layers) and palette rasters are refused."
     ),
     OUTPUT_NAME: tr(
         "File name of each output, without folder; <code>$</code> is replaced by the input's "
@@ -66,7 +77,20 @@ COMMON_HELP = {
     ),
     OUTPUT_LAYERS: tr(
         "The corrected rasters, in input order (connect this output to the next algorithm in "
-        "a model). They are added to the project when the algorithm finishes."
+        "a model). When <i>Open output file after running algorithm</i> is ticked under "
+        "<i>Mosaic</i> (in Batch mode: <i>Load layers on completion</i>), they are opened with "
+        "the mosaic in one layer group, all with one style."
+    ),
+    MOSAIC: tr(
+        "Optional GDAL virtual raster (.vrt) of the corrected rasters: the whole set as one "
+        "layer, without copying a pixel (it reads the corrected GeoTIFFs, so keep them next to "
+        "it). The rasters are stacked in input order: where images overlap, the one later in "
+        "the input list is shown; nodata and masked pixels show the images below. Created by "
+        "default in the dialog, only when given in qgis_process and scripts. Ticking <i>Open "
+        "output file after running algorithm</i> opens it with the corrected rasters in one "
+        "layer group, all with the same band mapping (the first input layer's, else red, "
+        "green, blue = bands 1, 2, 3, or grey for one band) and one contrast stretch (2-98 % "
+        "of the pixels of all outputs together), so that no seam is made up by the display."
     ),
     VECTOR_MASK: tr(
         "Optional polygon layer limiting the pixels used for the statistics (all pixels are "
@@ -84,13 +108,14 @@ COMMON_HELP = {
         "(e.g. 'tile_1, tile_2'). Empty: every polygon applies to every image."
     ),
     OUTPUT_DTYPE: tr(
-        "Data type of the outputs. <i>Same as input</i> keeps each input's type. Integer "
-        "outputs are rounded and clipped to the type's range."
+        "Data type of the outputs, by GDAL's names (Byte: 8-bit unsigned integers). <i>Same "
+        "as input</i> keeps each input's type. Integer outputs are rounded and clipped to the "
+        "type's range; the report counts the clipped pixels."
     ),
     CUSTOM_NODATA_VALUE: tr(
         "Optional nodata value used for every band of every input and output instead of the "
-        "files' own nodata (nan is accepted for float outputs). Empty: the nodata of the "
-        "inputs (all their bands must agree)."
+        "files' own nodata (nan is accepted for Float32 and Float64 outputs). Empty: the "
+        "nodata of the inputs (all their bands must agree)."
     ),
     SAVE_AS_COG: tr(
         "Write Cloud-Optimized GeoTIFFs (GDAL COG driver, with overviews) instead of tiled "
@@ -98,26 +123,28 @@ COMMON_HELP = {
     ),
     CALCULATION_DTYPE: tr(
         "Floating-point type of the pixel arithmetic (statistics are always accumulated in "
-        "float64). <i>Automatic</i> (default): float64 when an input is uint32, int32 or "
-        "float64, whose values float32 cannot all hold, else float32. <i>float32</i> "
+        "Float64). <i>Automatic</i> (default): Float64 when an input is UInt32, Int32 or "
+        "Float64, whose values Float32 cannot all hold, else Float32. <i>Float32</i> "
         "reproduces spectralmatch's arithmetic; on such inputs pixels then change by up to "
-        "half a float32 step, with a warning."
+        "half a Float32 step, with a warning."
     ),
     DEBUG_LOGS: tr("Write detailed engine messages to the log. Never changes the results."),
     IMAGE_PARALLEL_WORKERS: tr(
         "Number of threads processing different images at the same time; with the tile "
-        "threads it also sets how many threads GDAL compresses the outputs on. 0: one image "
-        "after the other, on one core; -1: one thread per CPU core. Results do not depend on it."
+        "threads it also sets how many threads GDAL compresses the outputs on. -1 (default): "
+        "all the cores QGIS may use (Settings > Options > Rendering, <i>Max cores to use</i>); "
+        "0: one image after the other, on one core, e.g. to keep QGIS responsive. Results do "
+        "not depend on it."
     ),
     WINDOW_PARALLEL_WORKERS: tr(
         "Number of threads processing tiles of the same image at the same time; multiplies the "
-        "image threads. 0: one tile after the other; -1: one thread per CPU core. Results do "
-        "not depend on it."
+        "image threads. 0 (default): one tile after the other; -1: all the cores QGIS may use. "
+        "Results do not depend on it."
     ),
     WINDOW_SIZE: tr(
-        "Tile size in pixels used to read and write the images (square tiles). Empty or 0: "
-        "automatic (the file's own block size, about 512). Memory use grows with it; results "
-        "do not depend on it."
+        "Size in pixels of the square tiles the images are read and written in (spectralmatch "
+        "calls them windows). Empty or 0: automatic (the file's own block size, about 512). "
+        "Memory use grows with it; results do not depend on it."
     ),
     DASK_SCHEDULER: tr(
         "Optional address of a Dask scheduler (e.g. tcp://host:8786) whose workers read the "
@@ -129,8 +156,9 @@ COMMON_HELP = {
         "threads per output. Empty: this machine. The outputs are the same files."
     ),
     REPORT: tr(
-        "Optional HTML file receiving a report of the run with charts (one self-contained "
-        "file, opened from the Results Viewer). Empty: no report."
+        "Optional HTML file receiving a report of the run: the seams before and after, the "
+        "mosaic before and after, each image's histograms, the corrections and the clipped "
+        "pixels (one self-contained file, opened from the Results Viewer). Empty: no report."
     ),
 }
 
@@ -142,21 +170,34 @@ class RasterFilesParameter(QgsProcessingParameterMultipleLayers):
     """A multiple-raster parameter whose plain file paths are accepted without loading layers.
 
     QGIS's own check (``checkValueIsAcceptable``, which qgis_process calls on every parameter
-    before the algorithm runs, and ``QgsProcessingAlgorithm.checkParameterValues``) turns each
-    path into a QgsRasterLayer held by the context. The layer computes band statistics for its
-    default renderer and GDAL saves them as ``<input>.aux.xml`` next to the input when the
-    context is deleted: a file written into the user's image folder. Paths are therefore only
-    accepted here; the algorithm checks them itself (``inputs.input_rasters``) with GDAL opened
-    read-only, never through a QgsRasterLayer.
+    before the algorithm runs, and ``QgsProcessingAlgorithm.checkParameterValues``) and its
+    echo of the value (``valueAsPythonString``: the dialog's log, a model's "Input Parameters")
+    turn each path into a QgsRasterLayer held by the context. The layer computes band
+    statistics for its default renderer and GDAL saves them as ``<input>.aux.xml`` next to the
+    input when the context is deleted: a file written into the user's image folder. Paths are
+    therefore only accepted and echoed here; the algorithm checks them itself
+    (``inputs.input_rasters``) with GDAL opened read-only, never through a QgsRasterLayer.
     """
 
+    @staticmethod
+    def _paths(value):
+        """The list of path strings ``value`` is, or None for anything else (layers)."""
+        items = list(value) if isinstance(value, (list, tuple)) else [value]
+        return items if items and all(isinstance(item, str) for item in items) else None
+
     def checkValueIsAcceptable(self, value, context=None):  # noqa: N802
-        items = value if isinstance(value, (list, tuple)) else [value]
-        if items and all(isinstance(item, str) for item in items):
-            if any(item.strip() for item in items):
+        paths = self._paths(value)
+        if paths is not None:
+            if any(path.strip() for path in paths):
                 return True
             return bool(self.flags() & QgsProcessingParameterDefinition.FlagOptional)
         return super().checkValueIsAcceptable(value, context)
+
+    def valueAsPythonString(self, value, context):  # noqa: N802
+        paths = self._paths(value)
+        if paths is not None:
+            return QgsProcessingUtils.variantToPythonLiteral(paths)
+        return super().valueAsPythonString(value, context)
 
     def clone(self):
         copy = RasterFilesParameter(self.name(), self.description(), self.layerType(),
@@ -245,13 +286,19 @@ def optional_double(alg, parameters, name, context):
     return alg.parameterAsDouble(parameters, name, context)
 
 
+def qgis_thread_count():
+    """The cores QGIS may use: its own limit (Settings > Options > Rendering), else all."""
+    limit = QgsApplication.maxThreads()
+    return limit if limit > 0 else (os.cpu_count() or 1)
+
+
 def workers(alg, parameters, name, context):
-    """0 -> None (sequential); -1 -> ("thread", "cpu"); n >= 1 -> ("thread", n)."""
+    """0 -> None (sequential); -1 -> ("thread", QGIS's cores); n >= 1 -> ("thread", n)."""
     count = alg.parameterAsInt(parameters, name, context)
     if count == 0:
         return None
     if count < 0:
-        return ("thread", "cpu")
+        return ("thread", qgis_thread_count())
     return ("thread", count)
 
 
@@ -260,6 +307,16 @@ def dask_scheduler(alg, parameters, context):
     if is_unset(parameters, DASK_SCHEDULER):
         return None
     return alg.parameterAsString(parameters, DASK_SCHEDULER, context).strip() or None
+
+
+def destination_project(parameters, name):
+    """The project a layer destination is to be opened in, or None: what the dialog's "Open
+    output file after running algorithm" and Batch mode's "Load layers on completion" put in
+    the value (processing.run and qgis_process give a plain path)."""
+    value = plain_value(parameters.get(name))
+    if isinstance(value, QgsProcessingOutputLayerDefinition):
+        return value.destinationProject
+    return None
 
 
 def window_size(alg, parameters, context):

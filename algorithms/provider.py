@@ -41,6 +41,13 @@ class RadioMatchProvider(QgsProcessingProvider):
     def versionInfo(self):  # noqa: N802
         return plugin_version()
 
+    # The one raster destination, MOSAIC, is a GDAL virtual raster of the corrected rasters.
+    def defaultRasterFileExtension(self):  # noqa: N802
+        return "vrt"
+
+    def supportedOutputRasterLayerExtensions(self):  # noqa: N802
+        return ["vrt"]
+
     def loadAlgorithms(self):  # noqa: N802
         self.dependencies_missing = log_missing_dependencies()
         for algorithm in (GlobalRegression(), LocalBlockAdjustment()):

@@ -31,10 +31,12 @@ th,td{border:1px solid #ddd;padding:3px 7px;text-align:right}
 th{background:#f3f3f3}td.l,th.l{text-align:left}
 table.headline td{font-size:14px}tr.flag td{background:#fdecea}span.flag{color:#d62728;font-weight:bold}
 ul.warn li{color:#8a4b00}.thumbs{display:flex;flex-wrap:wrap;gap:10px}
-figure{margin:0;text-align:center;font-size:11px}figcaption{max-width:200px;word-break:break-all}
+figure{margin:0;text-align:center;font-size:11px}figcaption{max-width:320px;word-break:break-all}
+figure.wide figcaption{max-width:none;font-size:12px}
+img.mosaic{border:1px solid #ccc;image-rendering:pixelated}
+p.note{color:#555;font-size:12px}td.t{text-align:left;max-width:640px}
 svg text{font-family:"DejaVu Sans",Arial,Helvetica,sans-serif}
 """
-
 
 
 def tr(string):
@@ -173,5 +175,40 @@ def header_row(labels, left=1):
         for i, label in enumerate(labels)))
 
 
-def figure(svg, caption):
-    return "<figure>{}<figcaption>{}</figcaption></figure>".format(svg, esc(caption))
+def figure(svg, caption, css_class=""):
+    return "<figure{}>{}<figcaption>{}</figcaption></figure>".format(
+        ' class="{}"'.format(css_class) if css_class else "", svg, esc(caption))
+
+
+def inline_image(data_uri, label, css_class=""):
+    """An image carried in the page itself (a ``data:`` URI): the report stays one file."""
+    return '<img src="{}" alt="{}"{}>'.format(
+        data_uri, esc(label), ' class="{}"'.format(css_class) if css_class else "")
+
+
+def note(content):
+    return '<p class="note">{}</p>'.format(esc(content))
+
+
+def terms_table(terms):
+    """A table of (term, meaning) pairs: every word of a page that needs explaining."""
+    rows = "".join('<tr><th class="l">{}</th><td class="t">{}</td></tr>'.format(
+        esc(term), esc(meaning)) for term, meaning in terms)
+    return "<table>{}</table>".format(rows)
+
+
+def robust_range(values, low=2.0, high=98.0):
+    """The ``low`` and ``high`` percentiles of ``values`` (linear interpolation), so that a few
+    extreme values do not flatten a colour scale; (None, None) without values."""
+    ordered = sorted(v for v in values if is_number(v))
+    if not ordered:
+        return None, None
+
+    def at(percent):
+        position = (len(ordered) - 1) * percent / 100.0
+        index = int(position)
+        frac = position - index
+        upper = ordered[min(index + 1, len(ordered) - 1)]
+        return ordered[index] + (upper - ordered[index]) * frac
+
+    return at(low), at(high)

@@ -6,10 +6,14 @@ Usage: QT_QPA_PLATFORM=offscreen /usr/bin/python3 scripts/make_model.py [--outpu
 
 The model is built with the QGIS API (as the graphical modeler would) from the algorithms'
 current definitions: every child parameter that is not connected gets the algorithm's default.
-Model inputs: the rasters, the number of blocks per image and alpha. Model outputs: the folder
-of the balanced rasters (required) and the two optional HTML reports. Global regression's
-corrected rasters go to a temporary folder and feed Local block adjustment through
-OUTPUT_LAYERS.
+Model inputs: the raster files, the number of blocks per image and alpha. Model outputs: the
+folder of the balanced rasters (required), their mosaic (created by default) and the two
+optional HTML reports. Global regression's corrected rasters go to a temporary folder and feed
+Local block adjustment through OUTPUT_LAYERS.
+
+The model's input is a list of files (QgsProcessing.TypeFile), not of raster layers: to check
+a raster-layer value, QGIS opens each path as a layer, which writes band statistics
+(``<input>.aux.xml``) next to the user's images; the algorithms check the files themselves.
 """
 
 import argparse
@@ -62,18 +66,21 @@ def build_model():
     model.setHelpContent({
         "ALG_DESC": "Colour-balances overlapping rasters in two steps: Global regression (one "
                     "gain and offset per image and band, from the overlaps) and then Local "
-                    "block adjustment (block-mean maps and a gamma correction). Each input "
-                    "gets a corrected GeoTIFF in the output folder, named <input>_Global_Local"
-                    ".tif.",
-        "rasters": "The overlapping rasters to balance (same CRS and band count).",
+                    "block adjustment (a smooth correction surface per image and band, fitted "
+                    "to the overlaps). Each input gets a corrected GeoTIFF in the output "
+                    "folder, named <input>_Global_Local.tif, and the mosaic (a GDAL virtual "
+                    "raster, the later input over the earlier where they overlap) shows them "
+                    "as one picture, opened with them in one layer group and one style.",
+        "rasters": "The overlapping raster files to balance (same CRS and band count), in "
+                   "mosaic order: Add File(s) or Add Directory.",
         "blocks": "Target number of blocks per image for Local block adjustment.",
         "alpha": "Strength of the local correction (0: none, 1: full).",
         "ALG_CREATOR": "RadioMatch developers",
         "ALG_HELP_CREATOR": "RadioMatch developers",
     })
     inputs = (
-        (QgsProcessingParameterMultipleLayers("rasters", "Input rasters",
-                                              QgsProcessing.TypeRaster), QPointF(120, 60)),
+        (QgsProcessingParameterMultipleLayers("rasters", "Input raster files",
+                                              QgsProcessing.TypeFile), QPointF(120, 60)),
         (QgsProcessingParameterNumber("blocks", "Number of blocks per image",
                                       QgsProcessingParameterNumber.Integer, 100, False, 1),
          QPointF(420, 60)),
@@ -111,6 +118,7 @@ def build_model():
         "ALPHA", [QgsProcessingModelChildParameterSource.fromModelParameter("alpha")])
     local_step.setModelOutputs({
         "Balanced rasters": model_output("Balanced rasters", "local", "OUTPUT_FOLDER", True),
+        "Mosaic": model_output("Mosaic", "local", "MOSAIC", False),
         "Local block adjustment report": model_output("Local block adjustment report", "local",
                                                       "REPORT", False)})
     fill_defaults(local_step)

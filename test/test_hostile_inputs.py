@@ -176,11 +176,35 @@ def succeeded(outcome, out, guard, inputs, alg_id, warning_needles=(), others=()
 
 @pytest.mark.parametrize("alg_id", ALGORITHMS)
 def test_one_layer(runner, alg_id, tiles, tmp_path, guard):
-    """One image has nothing to be matched to: it is written unchanged."""
+    """One image has nothing to be matched to: refused, naming what could give it partners
+    (statistics loaded from an earlier run)."""
     out = tmp_path / "out"
     outcome = run_case(runner, alg_id, tiles[:1], out, guard, [tmp_path / "input"])
+    refused(outcome, out, guard, "Only one input raster", "INPUT",
+            "LOAD_ADJUSTMENTS" if alg_id == GR else "LOAD_LOCAL_BLOCK_MAPS")
+
+
+@pytest.mark.parametrize("alg_id", ALGORITHMS)
+def test_one_layer_with_loaded_statistics(runner, radiomatch_provider, alg_id, tiles, tmp_path,
+                                          guard):
+    """With its partners' statistics (Global regression's adjustments file, Local block
+    adjustment's block maps) saved by an earlier run, one image is balanced like the others."""
+    import processing
+
+    saved = tmp_path / "saved"
+    if alg_id == GR:
+        path = str(saved / "adjustments.json")
+        first = processing.run(alg_id, {"INPUT": tiles, "OUTPUT_FOLDER": str(tmp_path / "all"),
+                                        "SAVE_ADJUSTMENTS": path})
+        loaded = {"LOAD_ADJUSTMENTS": path}
+    else:
+        first = processing.run(alg_id, {"INPUT": tiles, "OUTPUT_FOLDER": str(tmp_path / "all"),
+                                        "SAVE_BLOCK_MAPS": str(saved)})
+        loaded = {"LOAD_LOCAL_BLOCK_MAPS": first["BLOCK_MAP_LAYERS"][1:]}
+    out = tmp_path / "out"
+    outcome = run_case(runner, alg_id, tiles[:1], out, guard, [tmp_path / "input"], **loaded)
     written = succeeded(outcome, out, guard, tiles[:1], alg_id)
-    assert np.array_equal(read(written[0]), read(tiles[0]))
+    assert np.array_equal(read(written[0]), read(first["OUTPUT_LAYERS"][0]))
 
 
 @pytest.mark.parametrize("alg_id", ALGORITHMS)

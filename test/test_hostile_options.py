@@ -64,7 +64,7 @@ def test_negative_window_size(runner, alg_id, tiles, tmp_path, guard):
     ({"ALPHA": -0.25}, ("ALPHA", "between 0 and 1", "-0.25")),
     ({"BLOCK_VALID_PIXEL_THRESHOLD": 1.01}, ("BLOCK_VALID_PIXEL_THRESHOLD", "between 0 and 1")),
     ({"BLOCK_VALID_PIXEL_THRESHOLD": -0.5}, ("BLOCK_VALID_PIXEL_THRESHOLD", "between 0 and 1")),
-    ({"CORRECTION_METHOD": 7}, ("CORRECTION_METHOD", "0=gamma, 1=linear")),
+    ({"CORRECTION_METHOD": 7}, ("CORRECTION_METHOD", "0=Gamma, 1=Linear")),
 ], ids=["blocks-0", "blocks-negative", "blocks-boolean", "blocks-fraction", "rows-0",
         "alpha-above-1", "alpha-negative", "threshold-above-1", "threshold-negative",
         "unknown-method"])

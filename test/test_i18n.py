@@ -65,7 +65,7 @@ def test_french_translation_is_complete():
         if source != text:
             continue
         # identical only for names and formats that are the same in French
-        assert source in ("Images", "Image", "Alpha", "gamma", "gain"), where
+        assert source in ("Images", "Image", "Alpha", "gamma", "gain", "Gamma", "Gain"), where
 
 
 def test_translatable_sources_are_ascii():
@@ -130,7 +130,7 @@ def french_locale(radiomatch_plugin, qm_file):
         radiomatch_plugin.initProcessing()
 
 
-def test_plugin_speaks_french_in_a_french_qgis(french_locale, tmp_path):
+def test_plugin_speaks_french_in_a_french_qgis(french_locale, tiles, tmp_path):
     from qgis.core import QgsApplication, QgsProcessingContext
 
     import radiomatch
@@ -139,6 +139,7 @@ def test_plugin_speaks_french_in_a_french_qgis(french_locale, tmp_path):
     registry = QgsApplication.processingRegistry()
     plugin = radiomatch.classFactory(None)
     plugin.initProcessing()
+    tile = tiles[0]
     try:
         assert plugin.translator is not None
         provider = registry.providerById("radiomatch")
@@ -151,8 +152,14 @@ def test_plugin_speaks_french_in_a_french_qgis(french_locale, tmp_path):
         assert gr.group() == lba.group() == "Normalisation radiom\u00e9trique"
         assert gr.parameterDefinition("INPUT").description() == "Rasters en entr\u00e9e"
         assert gr.parameterDefinition("REPORT").description() == "Rapport"
-        assert lba.parameterDefinition("BLOCK_RULE").options()[1] == \
-            "Lignes et colonnes (BLOCK_ROWS x BLOCK_COLS)"
+        assert lba.parameterDefinition("BLOCK_RULE").options()[1] == "Lignes et colonnes"
+        assert gr.parameterDefinition("MOSAIC").description() == "Mosa\u00efque"
+        # tooltips (the help) in French, and the run's messages
+        assert gr.parameterDefinition("MOSAIC").help().startswith(
+            "Raster virtuel GDAL (.vrt) facultatif")
+        assert "Ouvrir le fichier en sortie" in gr.parameterDefinition("MOSAIC").help()
+        assert gr.parameterDefinition("MOSAIC").help() in gr.parameterDefinition(
+            "MOSAIC").toolTip()
         assert gr.parameterDefinition("MASK_MODE").options()[0].startswith("Inclure")
         # help (algorithm's own and shared), tags
         help_text = gr.shortHelpString()
@@ -162,8 +169,11 @@ def test_plugin_speaks_french_in_a_french_qgis(french_locale, tmp_path):
         # messages
         ok, message = gr.checkParameterValues({"INPUT": []}, QgsProcessingContext())
         assert not ok and message.startswith("Aucun raster en entr\u00e9e")
+        ok, message = gr.checkParameterValues({"INPUT": [tile]}, QgsProcessingContext())
+        assert not ok and message.startswith("Un seul raster en entr\u00e9e")
         # the report
         assert report.tr("Warnings") == "Avertissements"
+        assert report.tr("The mosaic before and after") == "La mosa\u00efque avant et apr\u00e8s"
     finally:
         plugin.unload()
     assert plugin.translator is None

@@ -10,6 +10,7 @@ from make_model import fill_defaults
 MODEL = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "resources",
                      "radiomatch_global_then_local.model3")
 BALANCED = "local:Balanced rasters"
+MOSAIC = "local:Mosaic"
 GR_REPORT = "global:Global regression report"
 LBA_REPORT = "local:Local block adjustment report"
 
@@ -41,13 +42,20 @@ def test_model_file_loads_and_is_valid(model):
         (Source.ChildOutput, "global", "OUTPUT_LAYERS")]
     # inputs and outputs a user sees
     names = {d.name(): d for d in model.parameterDefinitions()}
-    assert {"rasters", "blocks", "alpha", BALANCED, GR_REPORT, LBA_REPORT} == set(names)
+    assert {"rasters", "blocks", "alpha", BALANCED, MOSAIC, GR_REPORT, LBA_REPORT} == set(names)
     assert not names[BALANCED].flags() & names[BALANCED].FlagOptional
+    # the mosaic is made by default (and opened with the balanced rasters) but optional
+    assert names[MOSAIC].flags() & names[MOSAIC].FlagOptional and names[MOSAIC].createByDefault()
+    # the input is a list of files: QGIS opens raster-layer values as layers to check them,
+    # which writes <input>.aux.xml next to the user's images
+    from qgis.core import QgsProcessing
+    assert names["rasters"].layerType() == QgsProcessing.TypeFile
     for report in (GR_REPORT, LBA_REPORT):
         assert names[report].flags() & names[report].FlagOptional
         assert not names[report].createByDefault()
     assert {o.name(): o.type() for o in model.outputDefinitions()} == {
-        BALANCED: "outputFolder", GR_REPORT: "outputHtml", LBA_REPORT: "outputHtml"}
+        BALANCED: "outputFolder", MOSAIC: "outputRaster", GR_REPORT: "outputHtml",
+        LBA_REPORT: "outputHtml"}
     assert model.shortHelpString()
     # no machine-specific path is stored in the model
     with open(MODEL, encoding="utf-8") as handle:
@@ -71,23 +79,41 @@ def test_model_children_set_every_mandatory_parameter(model):
 
 
 def test_model_file_runs(model, processing_context, tiles, rm, tmp_path):
+    """The model writes the balanced rasters, their mosaic and the reports, and nothing next to
+    its inputs (no <input>.aux.xml)."""
     import processing
+    from qgis.core import QgsProcessingOutputLayerDefinition, QgsProject
 
+    from processing.gui.Postprocessing import handleAlgorithmResults
+
+    inputs = sorted(os.listdir(tmp_path / "input"))
     out = tmp_path / "balanced"
+    mosaic = str(tmp_path / "mosaic.vrt")
+    project = QgsProject()
     gr_report, lba_report = str(tmp_path / "global.html"), str(tmp_path / "local.html")
     results = processing.run(model, {
         "rasters": tiles, "blocks": 50, "alpha": 1.0, BALANCED: str(out),
+        MOSAIC: QgsProcessingOutputLayerDefinition(mosaic, project),
         GR_REPORT: gr_report, LBA_REPORT: lba_report},
         context=processing_context.context, feedback=processing_context.feedback)
     expected = sorted("tile{}_Global_Local.tif".format(k) for k in range(3))
     assert sorted(os.listdir(out)) == expected
-    assert results[BALANCED] == str(out)
+    assert results[BALANCED] == str(out) and results[MOSAIC] == mosaic
     assert results[GR_REPORT] == gr_report and results[LBA_REPORT] == lba_report
     for report in (gr_report, lba_report):
         with open(report, encoding="utf-8") as handle:
             assert handle.read().startswith("<!DOCTYPE html>")
     outputs = [str(out / name) for name in expected]
     assert rm.overlap_difference(outputs) < 0.1 * rm.overlap_difference(tiles)
+    # only the final step's rasters open, with their mosaic, in one group
+    assert handleAlgorithmResults(model, processing_context.context,
+                                  processing_context.feedback)
+    group, = project.layerTreeRoot().children()
+    assert group.name().startswith("Local block adjustment (")
+    assert [node.layer().source() for node in group.children()] == [mosaic] + outputs[::-1]
+    project.clear()
+    processing_context.context.temporaryLayerStore().removeAllMapLayers()
+    assert sorted(os.listdir(tmp_path / "input")) == inputs
 
 
 def test_model_file_runs_without_reports(model, processing_context, tiles, tmp_path):

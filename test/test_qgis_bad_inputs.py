@@ -71,11 +71,28 @@ def test_bad_output_name(radiomatch_provider, tiles, tmp_path, name, expected):
 
 
 def test_single_input_may_use_a_fixed_name(radiomatch_provider, tiles, tmp_path):
+    """One input with its partners' statistics loaded from an earlier run."""
     import processing
 
+    adjustments = str(tmp_path / "adjustments.json")
+    processing.run(ALGORITHMS[0], {"INPUT": tiles, "OUTPUT_FOLDER": str(tmp_path / "all"),
+                                   "SAVE_ADJUSTMENTS": adjustments})
     results = processing.run(ALGORITHMS[0], {"INPUT": tiles[:1], "OUTPUT_NAME": "balanced",
+                                             "LOAD_ADJUSTMENTS": adjustments,
                                              "OUTPUT_FOLDER": str(tmp_path / "out")})
     assert results["OUTPUT_LAYERS"] == [str(tmp_path / "out" / "balanced.tif")]
+
+
+@pytest.mark.parametrize("alg_id, loaded", [(ALGORITHMS[0], "LOAD_ADJUSTMENTS"),
+                                            (ALGORITHMS[1], "LOAD_LOCAL_BLOCK_MAPS")])
+def test_one_input_without_loaded_statistics_is_refused(radiomatch_provider, tiles, tmp_path,
+                                                        alg_id, loaded):
+    """A single image has nothing to be balanced against: refused before anything is written,
+    naming the parameter that could give it partners."""
+    out = tmp_path / "out"
+    message = run_expecting_error(alg_id, {"INPUT": tiles[:1], "OUTPUT_FOLDER": str(out)})
+    assert "Only one input raster" in message and "INPUT" in message and loaded in message
+    assert not out.exists()
 
 
 def test_missing_block_map(radiomatch_provider, tiles, tmp_path):

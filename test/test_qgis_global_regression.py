@@ -50,14 +50,9 @@ def test_outputs_closer_registered_and_reported(radiomatch_provider, processing_
         assert data_out.shape == data_in.shape and data_out.dtype == data_in.dtype
         assert transform_out == transform_in and nodata_out == nodata_in
 
-    # every output loads into the project on completion, as OUTPUT_LAYERS
-    to_load = processing_context.context.layersToLoadOnCompletion()
-    assert sorted(to_load) == sorted(expected)
-    for path in expected:
-        details = to_load[path]
-        assert details.outputName == "OUTPUT_LAYERS"
-        assert details.name == os.path.splitext(os.path.basename(path))[0]
-        assert details.project is processing_context.context.project()
+    # processing.run gives plain paths: no mosaic, and nothing is opened in a project
+    assert results["MOSAIC"] is None
+    assert processing_context.context.layersToLoadOnCompletion() == {}
 
     # progress: stages named, monotonic, ends at 100; the solution is logged per band
     feedback = processing_context.feedback
@@ -118,6 +113,8 @@ def engine_calls(monkeypatch):
 def test_parameters_map_to_engine_arguments(radiomatch_provider, engine_calls, tiles, tmp_path):
     import processing
 
+    from radiomatch.algorithms.parameters import qgis_thread_count
+
     processing.run(ALG, {"INPUT": tiles, "OUTPUT_FOLDER": str(tmp_path / "a")})
     inputs, outputs, kwargs = engine_calls[-1]
     assert inputs == tiles
@@ -125,7 +122,8 @@ def test_parameters_map_to_engine_arguments(radiomatch_provider, engine_calls, t
     assert callable(kwargs.pop("progress_callback"))
     assert kwargs == dict(
         calculation_dtype="auto", output_dtype=None, vector_mask=None, debug_logs=False,
-        custom_nodata_value=None, image_parallel_workers=None, window_parallel_workers=None,
+        custom_nodata_value=None, image_parallel_workers=("thread", qgis_thread_count()),
+        window_parallel_workers=None,
         window_size=None, save_as_cog=False, specify_model_images=None, custom_mean_factor=1.0,
         custom_std_factor=1.0, save_adjustments=None, load_adjustments=None,
         overlap_statistics="robust", anchoring="set", dask_scheduler=None)
@@ -143,7 +141,7 @@ def test_parameters_map_to_engine_arguments(radiomatch_provider, engine_calls, t
     assert kwargs["debug_logs"] is True
     assert kwargs["custom_nodata_value"] == 0
     assert kwargs["image_parallel_workers"] == ("thread", 2)
-    assert kwargs["window_parallel_workers"] == ("thread", "cpu")
+    assert kwargs["window_parallel_workers"] == ("thread", qgis_thread_count())
     assert kwargs["window_size"] == 32
     assert kwargs["specify_model_images"] == ("exclude", ["tile1", "tile2"])
     assert kwargs["custom_mean_factor"] == 2.0 and kwargs["custom_std_factor"] == 0.5

@@ -50,9 +50,7 @@ def test_outputs_closer_and_registered(radiomatch_provider, processing_context, 
     assert sorted(os.listdir(out)) == sorted(os.path.basename(p) for p in expected)
     assert rm.overlap_difference(expected) < 0.25 * rm.overlap_difference(tiles)
 
-    to_load = processing_context.context.layersToLoadOnCompletion()
-    assert sorted(to_load) == sorted(expected)
-    assert all(to_load[p].outputName == "OUTPUT_LAYERS" for p in expected)
+    assert processing_context.context.layersToLoadOnCompletion() == {}
     feedback = processing_context.feedback
     assert feedback.progress_values and feedback.progress_values[-1] == 100
     assert any("local" in text.lower() for text in feedback.texts)
@@ -60,6 +58,8 @@ def test_outputs_closer_and_registered(radiomatch_provider, processing_context, 
 
 def test_parameters_map_to_engine_arguments(radiomatch_provider, engine_calls, tiles,
                                             tmp_path):
+    from radiomatch.algorithms.parameters import qgis_thread_count
+
     run({"INPUT": tiles, "OUTPUT_FOLDER": str(tmp_path / "a")})
     inputs, outputs, kwargs = engine_calls[-1]
     assert inputs == tiles
@@ -67,8 +67,9 @@ def test_parameters_map_to_engine_arguments(radiomatch_provider, engine_calls, t
     assert callable(kwargs.pop("progress_callback"))
     assert kwargs == dict(
         calculation_dtype="auto", output_dtype=None, vector_mask=None, debug_logs=False,
-        custom_nodata_value=None, image_parallel_workers=None, window_parallel_workers=None,
-        window_size=None, save_as_cog=False, number_of_blocks=100, alpha=1.0,
+        custom_nodata_value=None, image_parallel_workers=("thread", qgis_thread_count()),
+        window_parallel_workers=None, window_size=None, save_as_cog=False, number_of_blocks=100,
+        alpha=1.0,
         correction_method="gamma", save_block_maps=None, load_block_maps=None,
         override_bounds_canvas_coords=None, block_valid_pixel_threshold=0.001,
         block_statistics="robust", local_model="surface", dask_scheduler=None)
@@ -123,11 +124,13 @@ def test_block_maps_saved_loaded_and_opened(radiomatch_provider, processing_cont
     assert crs.to_epsg() == 32618
     assert bounds.left == pytest.approx(rm.ORIGIN_X) and bounds.top == pytest.approx(rm.ORIGIN_Y)
 
+    # asked for, the maps open (in the context's project: processing.run names none); the
+    # corrected rasters follow the mosaic's choice, here none
     to_load = processing_context.context.layersToLoadOnCompletion()
+    assert sorted(to_load) == sorted([reference] + local)
     for path in [reference] + local:
         assert to_load[path].outputName == "BLOCK_MAP_LAYERS"
-    for path in first["OUTPUT_LAYERS"]:
-        assert to_load[path].outputName == "OUTPUT_LAYERS"
+        assert to_load[path].project is processing_context.context.project()
 
     # loading the saved maps (grid from the files, rule ignored) reproduces the outputs
     second = run({"INPUT": tiles, "OUTPUT_FOLDER": str(tmp_path / "b"),
@@ -147,7 +150,7 @@ def test_maps_not_opened_unless_asked(radiomatch_provider, processing_context, t
                    "SAVE_BLOCK_MAPS": str(maps)}, processing_context)
     assert len(results["BLOCK_MAP_LAYERS"]) == 4
     to_load = processing_context.context.layersToLoadOnCompletion()
-    assert sorted(to_load) == sorted(results["OUTPUT_LAYERS"])
+    assert to_load == {}
 
 
 def test_number_of_blocks_and_cv_rule(radiomatch_provider, tiles, tmp_path):

@@ -143,3 +143,21 @@ def test_engine_error_and_warning(qgis_process, rm, tmp_path):
                         "OUTPUT_FOLDER={}".format(folder), "OUTPUT_NAME=$")
     assert proc.returncode != 0
     assert any(path in proc.stdout + proc.stderr for path in paths)
+
+
+@pytest.mark.parametrize("json_output", [False, True])
+def test_an_error_is_printed_once(qgis_process, rm, tmp_path, json_output):
+    """qgis_process 3.22 prints an algorithm's error three times unless the plugin stops it
+    (algorithm.error_printed_once); a refusal before the run is printed once by QGIS."""
+    paths = rm.write_tiles(tmp_path / "a", names=["a0", "a1", "a2"])
+    odd = rm.write_tiles(tmp_path / "b", names=["b0", "b1", "odd_crs"], crs="EPSG:32619")[2]
+    prefix = ["--json"] if json_output else []
+    engine_error = qgis_process(*prefix, "run", "radiomatch:globalregression", "--",
+                                "INPUT={}".format(paths[0]), "INPUT={}".format(odd),
+                                "OUTPUT_FOLDER={}".format(tmp_path / "out"))
+    refused = qgis_process(*prefix, "run", "radiomatch:globalregression", "--",
+                           "INPUT={}".format(paths[0]), "OUTPUT_FOLDER={}".format(tmp_path / "o"))
+    for proc, needle in ((engine_error, "odd_crs"), (refused, "Only one input raster")):
+        assert proc.returncode != 0
+        printed = proc.stdout + proc.stderr
+        assert printed.count(needle) == 1, printed

@@ -1,6 +1,9 @@
 """The optional HTML report (REPORT) of both algorithms: one self-contained file with inline SVG
-charts, built from the engine's RunResult."""
+charts and inline pictures, built from the engine's RunResult and the rasters read at reduced
+resolution, that shows the result: the seams before and after, the mosaic before and after, the
+histograms and the clipped values."""
 
+import base64
 import html.parser
 import math
 import os
@@ -34,12 +37,23 @@ def svgs(text):
     return re.findall(r"<svg\b.*?</svg>", text, re.S)
 
 
+def inline_pictures(text):
+    """The PNG pictures carried in the page (``<img src="data:image/png;base64,...">``), as
+    bytes."""
+    return [base64.b64decode(data) for data in
+            re.findall(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"', text)]
+
+
 def assert_self_contained(text):
-    """No script, no external file, every url(#id) defined, every SVG well-formed XML."""
+    """No script, no external file (pictures are inline PNGs), every url(#id) defined, every
+    SVG well-formed XML."""
     page = Page(text)
     assert text.startswith("<!DOCTYPE html>") and 'charset="utf-8"' in text
-    assert not {"script", "link", "img", "iframe", "object", "embed"} & set(page.tags)
+    assert not {"script", "link", "iframe", "object", "embed"} & set(page.tags)
     for tag, name, value in page.attributes:
+        if tag == "img" and name == "src":
+            assert value.startswith("data:image/png;base64,"), value[:60]
+            continue
         assert name not in ("src", "srcset"), (tag, name, value)
         if name in ("href", "xlink:href"):
             assert value.startswith("#"), (tag, name, value)
@@ -95,9 +109,19 @@ def test_global_regression_report(radiomatch_provider, processing_context, tiles
         assert name in text
     assert "Global regression report" in text
     assert "Footprints and overlap graph" in text
-    # the seams first, then the footprint picture; one seam chart per band (1 band here)
-    assert text.index("Seams before and after") < text.index("Footprints and overlap graph")
+    # what proves the result comes first: the seams (the mosaic-wide figure and the table of
+    # every overlap), the mosaic before and after, the histograms, the clipped values
+    order = [text.index(title) for title in (
+        "Seams before and after", '<table class="headline">', '<table class="seams">',
+        "The mosaic before and after", "Histograms before and after", "Clipped values",
+        "Footprints and overlap graph")]
+    assert order == sorted(order)
+    assert text.count('<tr><td class="l">tile') >= 3      # an overlap per row
+    thumbnails = inline_pictures(text)
+    assert len(thumbnails) == 2 and all(p.startswith(b"\x89PNG") for p in thumbnails)
+    assert thumbnails[0] != thumbnails[1]
     pictures = svgs(text)
+    assert sum("histograms" in svg[:300] for svg in pictures) == 3
     assert any('aria-label="Footprints and overlap graph"' in svg for svg in pictures)
     assert sum('aria-label="Band 1 seams before and after"' in svg for svg in pictures) == 1
     assert "Report written to {}".format(report) in processing_context.feedback.infos
@@ -133,6 +157,10 @@ def test_local_block_adjustment_report(radiomatch_provider, processing_context, 
     assert_self_contained(text)
     assert "Local block adjustment report" in text
     assert "4 \u00d7 5" in text
+    # the engine's seams (the surface model returns them), the mosaic, the histograms
+    assert '<table class="seams">' in text and "Computed by the engine" in text
+    assert len(inline_pictures(text)) == 2
+    assert "Histograms before and after" in text and "Clipped values" in text
     # for the single band: the block maps and the corrections the engine returned, one heat
     # map each
     details = results_seen[0].details
@@ -142,6 +170,44 @@ def test_local_block_adjustment_report(radiomatch_provider, processing_context, 
     assert len(heat_maps) >= 3
     for k in range(3):
         assert "tile{}_Local.tif".format(k) in text  # the counts table names every output
+
+
+def test_block_means_report_measures_the_seams_on_the_rasters(radiomatch_provider, tiles,
+                                                               tmp_path):
+    """The block-means model returns no seams: the report measures them on the inputs and
+    outputs read at reduced resolution, says so, and writes nothing next to the inputs."""
+    import processing
+
+    before = sorted(os.listdir(os.path.dirname(tiles[0])))
+    report = str(tmp_path / "local.html")
+    processing.run("radiomatch:localblockadjustment", {
+        "INPUT": tiles, "OUTPUT_FOLDER": str(tmp_path / "out"), "LOCAL_MODEL": 1,
+        "REPORT": report})
+    text = read(report)
+    assert_self_contained(text)
+    assert "Measured on the input and output rasters" in text
+    headline = text[text.index('<table class="headline">'):]
+    before_seam, after_seam = (float(v) for v in re.findall(
+        r"<td>([0-9.]+)</td>", headline[:headline.index("</table>")])[:2])
+    assert after_seam < 0.5 * before_seam
+    assert '<table class="seams">' in text and len(inline_pictures(text)) == 2
+    assert sorted(os.listdir(os.path.dirname(tiles[0]))) == before
+
+
+def test_clipped_values_as_a_share_with_what_to_do(radiomatch_provider, tiles, tmp_path):
+    """UInt16 tiles written as Byte: most values clip; the report gives the share of each image
+    and says to choose a wider output data type."""
+    import processing
+
+    report = str(tmp_path / "global.html")
+    processing.run("radiomatch:globalregression", {
+        "INPUT": tiles, "OUTPUT_FOLDER": str(tmp_path / "out"), "OUTPUT_DTYPE": 1,
+        "REPORT": report})
+    text = read(report)
+    section = text[text.index("Clipped values"):text.index("Footprints and overlap graph")]
+    shares = [float(v) for v in re.findall(r"<td>([0-9.]+) %</td>", section)]
+    assert len(shares) == 3 and all(share > 90 for share in shares)
+    assert "What to do" in section and "wider" in section
 
 
 @pytest.mark.parametrize("alg_id", ALGORITHMS)
@@ -188,12 +254,13 @@ def test_global_report_numbers_come_from_the_engine(radiomatch_provider, rm, tmp
     """Scale, offset and statistics before are the engine's; after = a * before + b, |a| * std."""
     from radiomatch.algorithms import global_regression_report as page
     from radiomatch.algorithms import report
+    from radiomatch.algorithms.report_sections import removed_share
 
     tiles = rm.write_tiles(tmp_path / "in", gains=((1.0, 0.0), (1.3, 150.0), (0.8, 300.0)))
     result, _outputs = engine_result("global_regression", tiles, tmp_path / "out")
     details = result.details
     names = [os.path.splitext(os.path.basename(p))[0] for p in tiles]
-    text = page.global_regression_html(result, names, [])
+    text = page.global_regression_html(result, names, [], [])
     for name in names:
         scale = details["adjustments"][name]["scale"][0]
         offset = details["adjustments"][name]["offset"][0]
@@ -232,7 +299,7 @@ def test_global_report_numbers_come_from_the_engine(radiomatch_provider, rm, tmp
     headline = headline[:headline.index("</table>")]
     assert report.num(details["seam"]["before"][0]) in headline
     assert report.num(details["seam"]["after"][0]) in headline
-    assert page.removed_share(details["seam"]["before"][0], details["seam"]["after"][0]) in headline
+    assert removed_share(details["seam"]["before"][0], details["seam"]["after"][0]) in headline
     assert "100.0 %" in headline
 
 
@@ -253,7 +320,7 @@ def test_global_report_flags_identity_and_separate_groups(radiomatch_provider, r
     result, _outputs = engine_result("global_regression", tiles + [far], tmp_path / "out")
     names = ["tile0", "tile1", "tile2", "far"]
     assert len(set(result.details["groups"])) == 2
-    text = global_regression_html(result, names, [])
+    text = global_regression_html(result, names, [], [])
     assert_self_contained(text)
     assert "far: left at identity (scale 1, offset 0)." in text
     assert "The images form 2 separate groups" in text
@@ -271,9 +338,9 @@ def test_global_report_with_negative_scales(radiomatch_provider):
         details={"adjustments": {"a": {"scale": [-0.5, 2.0], "offset": [300.0, -7.0]}},
                  "whole_stats": {"a": {"mean": [100.0, 20.0], "std": [20.0, 3.0]}}},
         warnings=[])
-    text = global_regression_html(result, ["a"], [])
+    text = global_regression_html(result, ["a"], ["/x/a.tif"], [])
     assert_self_contained(text)
-    row = text[text.index('<td class="l">a</td>'):]
+    row = text[text.index('<td class="l">a</td>', text.index("Statistics and corrections")):]
     row = row[:row.index("</tr>")]
     cells = re.findall(r"<td>([^<]*)</td>", row)
     assert cells == ["1", "&ndash;", num(-0.5), num(300.0), num(100.0), num(250.0), num(20.0),
@@ -289,6 +356,7 @@ def test_local_report_draws_the_engines_corrections_on_a_scale_per_kind(radiomat
     """The corrections shown are the engine's correction_maps, as they are (never recomputed),
     on a diverging scale centred on the kind's neutral value; without a reference map (the
     surface model) only the images' maps are drawn."""
+    from radiomatch.algorithms import report
     from radiomatch.algorithms.local_block_adjustment_report import local_block_adjustment_html
 
     values = np.array([[[neutral + 0.25], [np.nan]], [[neutral - 0.125], [neutral + 0.0625]]])
@@ -307,8 +375,32 @@ def test_local_report_draws_the_engines_corrections_on_a_scale_per_kind(radiomat
     assert len(heat_map) == 1
     shown = [float(v) for v in re.findall(r"<title>([^<]*)</title>", heat_map[0])]
     assert shown == [neutral + 0.25, neutral - 0.125, neutral + 0.0625]
+    # the scale reaches 98 % of the corrections' distances from the neutral value
+    spread = report.robust_range([0.25, 0.125, 0.0625], 0.0, 98.0)[1]
+    assert 0.0625 < spread < 0.25
     bar = [svg for svg in svgs(text) if "rm-diverging" in svg and "<rect" in svg][-1]
-    assert ">{:.5g}<".format(neutral - 0.25) in bar and ">{:.5g}<".format(neutral + 0.25) in bar
+    assert ">\u2264 {:.5g}<".format(neutral - spread) in bar
+    assert ">\u2265 {:.5g}<".format(neutral + spread) in bar
+
+
+def test_heat_map_scale_ignores_a_few_extreme_blocks(radiomatch_provider):
+    """One block far from the others (a cloud's gain of 5) takes the end colour instead of
+    flattening every other block into the neutral colour."""
+    from radiomatch.algorithms import report
+    from radiomatch.algorithms.local_block_adjustment_report import local_block_adjustment_html
+
+    values = np.full((10, 10, 1), 1.0)
+    values[:, :, 0] += np.linspace(-0.02, 0.02, 100).reshape(10, 10)
+    values[0, 0, 0] = 5.0
+    details = {"grid": (10, 10), "correction_kind": "gain", "local_model": "surface",
+               "correction_maps": {"a": {"row_off": 0, "col_off": 0, "values": values}}}
+    text = local_block_adjustment_html(types.SimpleNamespace(details=details, warnings=[]),
+                                       ["a"], ["/x/a.tif"], [])
+    bar = [svg for svg in svgs(text) if "rm-diverging" in svg and "<rect" in svg][-1]
+    high = float(re.search(r">\u2265 ([0-9.]+)<", bar).group(1))
+    assert 1.019 < high < 1.03
+    assert report.robust_range(list(range(100))) == pytest.approx((1.98, 97.02))
+    assert report.robust_range([]) == (None, None)
 
 
 def test_local_report_of_the_block_means_model(radiomatch_provider):
@@ -358,7 +450,7 @@ def test_local_report_accepts_whole_and_partial_maps(radiomatch_provider, rm, tm
     # unchanged and clipped pixels are reported per output, as the engine counted them
     for path in outputs:
         assert "<td>{}</td>".format(report.count(result.clipped_pixels[path])) in first
-    assert "Pixels left unchanged or clipped" in first
+    assert "Clipped values" in first
 
 
 def test_report_survives_missing_details(radiomatch_provider):
@@ -369,7 +461,7 @@ def test_report_survives_missing_details(radiomatch_provider):
     bare = types.SimpleNamespace(details={"adjustments": {"a": {"scale": [1.5], "offset": [2]}}},
                                  warnings=["something odd"], clipped_pixels={},
                                  nudged_pixels={})
-    text = global_regression_html(bare, ["a"], [("Output folder", "/x")])
+    text = global_regression_html(bare, ["a"], ["/x/a.tif"], [("Output folder", "/x")])
     assert_self_contained(text)
     assert "something odd" in text and "1.5" in text
     text = local_block_adjustment_html(
@@ -386,7 +478,7 @@ def test_report_escapes_names(radiomatch_provider):
                  "whole_stats": {"<b>&x": {"mean": [3.0], "std": [1.0]}},
                  "footprints": {"<b>&x": [0, 0, 10, 10]}, "overlaps": [], "groups": [0]},
         warnings=["<script>alert(1)</script>"])
-    text = global_regression_html(result, ["<b>&x"], [])
+    text = global_regression_html(result, ["<b>&x"], ["/x/<b>&x.tif"], [])
     assert_self_contained(text)
     assert "<b>&x" not in text and "&lt;b&gt;&amp;x" in text
     assert "<script>" not in text
