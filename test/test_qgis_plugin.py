@@ -196,36 +196,10 @@ def test_missing_dependency_error_when_running(radiomatch_provider, tiles, tmp_p
     assert not (tmp_path / "out").exists() or not os.listdir(tmp_path / "out")
 
 
-@pytest.mark.parametrize("module", ["numpy", "rasterio", "scipy"])
-def test_missing_dependency_said_when_qgis_starts(radiomatch_plugin, qgis_iface, monkeypatch,
-                                                  module):
-    """QGIS starting the plugin (classFactory(iface).initGui()) with a module missing: the
-    plugin loads, its algorithms are listed, and the message bar says what to install, with
-    the command for this platform."""
-    from qgis.core import Qgis, QgsApplication
-
-    import radiomatch
-
-    monkeypatch.setitem(sys.modules, module, None)
-    bar = qgis_iface.messageBar()
-    monkeypatch.setattr(bar, "messages", {level: [] for level in bar.messages})
-    radiomatch_plugin.unload()
-    plugin = radiomatch.classFactory(qgis_iface)
-    try:
-        plugin.initGui()
-        assert len(QgsApplication.processingRegistry().providerById("radiomatch")
-                   .algorithms()) == 2
-        shown = bar.get_messages(Qgis.Warning)
-        assert len(shown) == 1 and shown[0].startswith("RadioMatch:")
-        assert module in shown[0]
-        assert "sudo apt install python3-{}".format(module) in shown[0]
-    finally:
-        plugin.unload()
-        radiomatch_plugin.initProcessing()
-
-
-def test_nothing_said_at_start_when_everything_is_there(radiomatch_plugin, qgis_iface,
-                                                        monkeypatch):
+@pytest.fixture
+def start_plugin(radiomatch_plugin, qgis_iface, monkeypatch):
+    """Start the plugin as QGIS does (classFactory(iface).initGui()) on an empty message bar;
+    returns the warnings the bar then shows. The registered plugin is restored afterwards."""
     from qgis.core import Qgis
 
     import radiomatch
@@ -233,13 +207,37 @@ def test_nothing_said_at_start_when_everything_is_there(radiomatch_plugin, qgis_
     bar = qgis_iface.messageBar()
     monkeypatch.setattr(bar, "messages", {level: [] for level in bar.messages})
     radiomatch_plugin.unload()
-    plugin = radiomatch.classFactory(qgis_iface)
-    try:
+    started = []
+
+    def start():
+        plugin = radiomatch.classFactory(qgis_iface)
+        started.append(plugin)
         plugin.initGui()
-        assert bar.get_messages(Qgis.Warning) == []
-    finally:
+        return bar.get_messages(Qgis.Warning)
+
+    yield start
+    for plugin in started:
         plugin.unload()
-        radiomatch_plugin.initProcessing()
+    radiomatch_plugin.initProcessing()
+
+
+@pytest.mark.parametrize("module", ["numpy", "rasterio", "scipy"])
+def test_missing_dependency_said_when_qgis_starts(start_plugin, monkeypatch, module):
+    """QGIS starting the plugin with a module missing: the plugin loads, its algorithms are
+    listed, and the message bar says what to install, with the command for this platform."""
+    from qgis.core import QgsApplication
+
+    monkeypatch.setitem(sys.modules, module, None)
+    shown = start_plugin()
+    assert len(QgsApplication.processingRegistry().providerById("radiomatch")
+               .algorithms()) == 2
+    assert len(shown) == 1 and shown[0].startswith("RadioMatch:")
+    assert module in shown[0]
+    assert "sudo apt install python3-{}".format(module) in shown[0]
+
+
+def test_nothing_said_at_start_when_everything_is_there(start_plugin):
+    assert start_plugin() == []
 
 
 @pytest.mark.parametrize("platform, prefix, executable, command", [
