@@ -29,7 +29,8 @@ def unreadable_input_message(value):
 def gdal_source_parts(source):
     """(file, sub-layer name or "", read through a GDAL virtual file system?) of a GDAL data
     source: a path, maybe with suffixes such as ``|layername=...``, or a URI such as
-    ``GPKG:file.gpkg:table`` (``/vsizip/a.zip/b.tif`` and ``/vsicurl/...`` are virtual)."""
+    ``GPKG:file.gpkg:table``. The file of a virtual source (``/vsizip/a.zip/b.tif``,
+    ``/vsicurl/...``, ``/vsis3/...``) is its whole GDAL path."""
     base, _, options = source.partition("|")
     match = re.search(r"(?:^|\|)layername=([^|]*)", options)
     sub_layer = match.group(1) if match else ""
@@ -37,7 +38,8 @@ def gdal_source_parts(source):
     path = parts.get("path") or base
     if parts.get("layerName"):
         sub_layer = parts.get("layerName")
-    return path, sub_layer, bool(parts.get("vsiPrefix")) or path.startswith("/vsi")
+    virtual = bool(parts.get("vsiPrefix")) or base.startswith("/vsi")
+    return (base if virtual else path), sub_layer, virtual
 
 
 def layer_file(layer):
@@ -55,11 +57,8 @@ def layer_file(layer):
         ).format(name, layer.providerType()))
     source = layer.source()
     path, sub_layer, virtual = gdal_source_parts(source)
-    if virtual:
-        raise QgsProcessingException(tr(
-            "Layer '{}' is read through a GDAL virtual file system ({}); RadioMatch reads plain "
-            "raster files only. Extract or save the layer as a GeoTIFF first.").format(
-            name, source))
+    if virtual:     # GDAL reads it, and so does the engine (README: Running on a cluster)
+        return whole_readable_raster(name, path, sub_layer)
     if not os.path.isfile(path):
         raise QgsProcessingException(tr(
             "Layer '{}' is not a single raster file ({}); RadioMatch reads raster files only. "
@@ -144,9 +143,7 @@ def raster_path_file(value):
         return value
     path, sub_layer, virtual = gdal_source_parts(value)
     if virtual:
-        raise QgsProcessingException(tr(
-            "Input {} is read through a GDAL virtual file system; RadioMatch reads plain raster "
-            "files only. Extract or save it as a GeoTIFF first.").format(value))
+        return whole_readable_raster(value, path, sub_layer)
     if not os.path.exists(path):
         if "url=" in value or "://" in value or "dbname=" in value:
             raise QgsProcessingException(tr(
@@ -163,6 +160,11 @@ def raster_path_file(value):
         raise QgsProcessingException(tr(
             "Input {} is a folder, not a raster file; give the raster files themselves.").format(
             value))
+    return whole_readable_raster(value, path, sub_layer)
+
+
+def whole_readable_raster(value, path, sub_layer):
+    """``path``, once GDAL opens it as a raster and ``value`` names no sub-layer of it."""
     if sub_layer and sub_layer != image_name(path):
         raise QgsProcessingException(tr(
             "Input {} is the sub-layer '{}' of {}; RadioMatch reads whole raster files. "

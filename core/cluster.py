@@ -28,6 +28,7 @@ from rasterio.errors import RasterioIOError
 from .errors import CancelledError, RadioMatchError
 from .parallel import (DatasetCache, FreedMemoryReturn, TaskContext, tile_sized_heap,
                        working_environment)
+from .rasters import is_virtual_path
 
 PACKAGE = __name__.rpartition(".")[0]       # "core", or "radiomatch.core" inside QGIS
 DEPENDENCIES = ("numpy", "rasterio", "scipy")
@@ -177,7 +178,9 @@ class DaskRunner:
         """Before any pixel is read: every worker opens every input (the same file as this
         machine's) and sees the temporary files that reserve the outputs, in writable
         folders. The error names the worker and the path."""
-        inputs = [(image.path, os.path.getsize(image.path)) for image in images]
+        inputs = [(image.path, None if is_virtual_path(image.path) else
+                   os.path.getsize(image.path), (image.file_count, image.height, image.width))
+                  for image in images]
         found = self.client.run(_reachability, inputs, temporaries, on_error="return")
         for worker, problems in sorted(found.items()):
             if isinstance(problems, Exception):
@@ -186,7 +189,8 @@ class DaskRunner:
                 raise RadioMatchError(
                     f"The Dask worker {worker} {problems[0]}. Inputs and outputs must be paths "
                     "that every worker reaches as this machine does: absolute paths on a "
-                    "file system they all share.")
+                    "file system they all share (inputs may also be GDAL virtual paths such "
+                    "as /vsis3/..., with the credentials in each worker's environment).")
 
     def map(self, function, job, tasks, consume=None, outputs=None):
         """``function(job, task, context)`` for every task on the workers, batched by image;
@@ -362,19 +366,23 @@ def _engine_file():
 
 
 def _reachability(inputs, temporaries):
-    """What this worker cannot reach: inputs (path, size on the driver) it cannot open or
-    sees with another size, output temporaries it does not see or cannot write beside."""
+    """What this worker cannot reach: inputs (path, file size on the driver or None for a GDAL
+    virtual path, (bands, rows, columns)) it cannot open or sees with another size or shape,
+    output temporaries it does not see or cannot write beside."""
     problems = []
     where = f" (relative to its working directory {os.getcwd()!r})"
-    for path, size in inputs:
-        relative = "" if os.path.isabs(path) else where
+    for path, size, shape in inputs:
+        relative = "" if os.path.isabs(path) or is_virtual_path(path) else where
         try:
-            if os.path.getsize(path) != size:
+            if size is not None and os.path.getsize(path) != size:
                 problems.append(f"sees another file at the input {path!r}{relative} "
                                 f"({os.path.getsize(path)} bytes, not {size})")
                 continue
-            with rasterio.open(path):
-                pass
+            with rasterio.open(path) as dataset:
+                found = (dataset.count, dataset.height, dataset.width)
+            if found != shape:
+                problems.append("sees another raster at the input {!r}{} ({} bands of {} x {} "
+                                "pixels, not {} of {} x {})".format(path, relative, *found, *shape))
         except (OSError, RasterioIOError) as error:
             problems.append(f"cannot read the input {path!r}{relative} ({error})")
     for temporary in temporaries:

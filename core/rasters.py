@@ -24,6 +24,12 @@ def image_name(path):
     return os.path.splitext(os.path.basename(path))[0]
 
 
+def is_virtual_path(path):
+    """A path in one of GDAL's virtual file systems (``/vsizip/``, ``/vsicurl/``, ``/vsis3/``...):
+    GDAL reads it, the operating system does not see it."""
+    return os.fspath(path).startswith("/vsi")
+
+
 def _is_folder_spec(text):
     return os.path.isdir(text) or "." not in os.path.basename(os.path.normpath(text))
 
@@ -68,6 +74,12 @@ def resolve_output_paths(output_images, input_paths, suffix):
     seen = {}
     input_real = {os.path.realpath(path): path for path in input_paths}
     for output in outputs:
+        if is_virtual_path(output):
+            raise RadioMatchError(
+                f"The output {output!r} is in a GDAL virtual file system; RadioMatch writes its "
+                "outputs in a folder of a file system, because each one is written under a "
+                "temporary name and renamed once whole (object stores such as /vsis3/ cannot "
+                "rename). Write them to a local or shared folder, then copy them.")
         real = os.path.realpath(output)
         if real in input_real:
             raise RadioMatchError(
@@ -137,11 +149,13 @@ class ImageInfo:
 
 
 def open_image(path):
-    """Open one raster and read its description; a clear error if it is not a usable raster."""
-    if os.path.isdir(path):
-        raise RadioMatchError(f"The input {path!r} is a folder, not a raster file.")
-    if not os.path.exists(path):
-        raise RadioMatchError(_missing_file_message(path))
+    """Open one raster and read its description; a clear error if it is not a usable raster.
+    Paths in GDAL's virtual file systems are left to GDAL, which alone sees them."""
+    if not is_virtual_path(path):
+        if os.path.isdir(path):
+            raise RadioMatchError(f"The input {path!r} is a folder, not a raster file.")
+        if not os.path.exists(path):
+            raise RadioMatchError(_missing_file_message(path))
     try:
         with python_warnings.catch_warnings():
             python_warnings.simplefilter("ignore", NotGeoreferencedWarning)

@@ -79,42 +79,37 @@
         <translation>Impossible de lire {} comme raster : GDAL ne peut pas l'ouvrir (ce n'est pas un fichier raster, ou il est endommagé).</translation>
     </message>
     <message>
-        <location filename="../algorithms/inputs.py" line="47"/>
+        <location filename="../algorithms/inputs.py" line="49"/>
         <source>Layer &apos;{}&apos; ({}) is not a raster layer.</source>
         <translation>La couche '{}' ({}) n'est pas une couche raster.</translation>
     </message>
     <message>
-        <location filename="../algorithms/inputs.py" line="52"/>
+        <location filename="../algorithms/inputs.py" line="54"/>
         <source>Layer &apos;{}&apos; is not a file-based raster (data provider &apos;{}&apos;); RadioMatch reads raster files only. Save the layer as a GeoTIFF first (right-click &gt; Export &gt; Save As...).</source>
         <translation>La couche '{}' n'est pas un raster fondé sur un fichier (fournisseur de données '{}') ; RadioMatch ne lit que des fichiers raster. Enregistrez d'abord la couche en GeoTIFF (clic droit &gt; Exporter &gt; Enregistrer sous...).</translation>
     </message>
     <message>
-        <location filename="../algorithms/inputs.py" line="59"/>
-        <source>Layer &apos;{}&apos; is read through a GDAL virtual file system ({}); RadioMatch reads plain raster files only. Extract or save the layer as a GeoTIFF first.</source>
-        <translation>La couche '{}' est lue à travers un système de fichiers virtuel de GDAL ({}) ; RadioMatch ne lit que des fichiers raster ordinaires. Extrayez ou enregistrez d'abord la couche en GeoTIFF.</translation>
-    </message>
-    <message>
-        <location filename="../algorithms/inputs.py" line="64"/>
+        <location filename="../algorithms/inputs.py" line="63"/>
         <source>Layer &apos;{}&apos; is not a single raster file ({}); RadioMatch reads raster files only. Save the layer as a GeoTIFF first.</source>
         <translation>La couche '{}' n'est pas un fichier raster unique ({}) ; RadioMatch ne lit que des fichiers raster. Enregistrez d'abord la couche en GeoTIFF.</translation>
     </message>
     <message>
-        <location filename="../algorithms/inputs.py" line="68"/>
+        <location filename="../algorithms/inputs.py" line="67"/>
         <source>Layer &apos;{}&apos; is the sub-layer &apos;{}&apos; of {}; RadioMatch reads whole raster files. Save the layer as a GeoTIFF first.</source>
         <translation>La couche '{}' est la sous-couche '{}' de {} ; RadioMatch lit des fichiers raster entiers. Enregistrez d'abord la couche en GeoTIFF.</translation>
     </message>
     <message>
-        <location filename="../algorithms/inputs.py" line="238"/>
+        <location filename="../algorithms/inputs.py" line="240"/>
         <source>No output folder given ({}).</source>
         <translation>Aucun dossier de sortie indiqué ({}).</translation>
     </message>
     <message>
-        <location filename="../algorithms/inputs.py" line="250"/>
+        <location filename="../algorithms/inputs.py" line="252"/>
         <source>Output file name &apos;{}&apos; ({}) must be a file name, not a path; choose the folder with {}.</source>
         <translation>Le nom de fichier de sortie '{}' ({}) doit être un nom de fichier, pas un chemin ; choisissez le dossier avec {}.</translation>
     </message>
     <message>
-        <location filename="../algorithms/inputs.py" line="254"/>
+        <location filename="../algorithms/inputs.py" line="256"/>
         <source>Output file name &apos;{}&apos; ({}) has no $: with {} inputs every output would get the same name. Use $ for the input name, e.g. &apos;{}&apos;.</source>
         <translation>Le nom de fichier de sortie '{}' ({}) ne contient pas $ : avec {} entrées, toutes les sorties auraient le même nom. Utilisez $ pour le nom de l'entrée, par ex. '{}'.</translation>
     </message>
@@ -444,32 +439,27 @@
         <translation>{} doit être le numéro d'une de ses options ({}), pas '{}'.</translation>
     </message>
     <message>
-        <location filename="../algorithms/inputs.py" line="147"/>
-        <source>Input {} is read through a GDAL virtual file system; RadioMatch reads plain raster files only. Extract or save it as a GeoTIFF first.</source>
-        <translation>L'entrée {} est lue à travers un système de fichiers virtuel de GDAL ; RadioMatch ne lit que des fichiers raster ordinaires. Extrayez-la ou enregistrez-la d'abord en GeoTIFF.</translation>
-    </message>
-    <message>
-        <location filename="../algorithms/inputs.py" line="152"/>
+        <location filename="../algorithms/inputs.py" line="149"/>
         <source>Input {} is not a raster file (a web service or database source); RadioMatch reads raster files only. Save the layer as a GeoTIFF first.</source>
         <translation>L'entrée {} n'est pas un fichier raster (c'est un service web ou une base de données) ; RadioMatch ne lit que des fichiers raster. Enregistrez d'abord la couche en GeoTIFF.</translation>
     </message>
     <message>
-        <location filename="../algorithms/inputs.py" line="163"/>
+        <location filename="../algorithms/inputs.py" line="160"/>
         <source>Input {} is a folder, not a raster file; give the raster files themselves.</source>
         <translation>L'entrée {} est un dossier, pas un fichier raster ; indiquez les fichiers raster eux-mêmes.</translation>
     </message>
     <message>
-        <location filename="../algorithms/inputs.py" line="167"/>
+        <location filename="../algorithms/inputs.py" line="169"/>
         <source>Input {} is the sub-layer &apos;{}&apos; of {}; RadioMatch reads whole raster files. Save the layer as a GeoTIFF first.</source>
         <translation>L'entrée {} est la sous-couche '{}' de {} ; RadioMatch ne lit que des fichiers raster entiers. Enregistrez d'abord la couche en GeoTIFF.</translation>
     </message>
     <message>
-        <location filename="../algorithms/inputs.py" line="222"/>
+        <location filename="../algorithms/inputs.py" line="224"/>
         <source>The file {} ({}) is the input raster {}; inputs are never overwritten. Choose another file or folder.</source>
         <translation>Le fichier {} ({}) est le raster en entrée {} ; les entrées ne sont jamais écrasées. Choisissez un autre fichier ou dossier.</translation>
     </message>
     <message>
-        <location filename="../algorithms/inputs.py" line="226"/>
+        <location filename="../algorithms/inputs.py" line="228"/>
         <source>The file {} ({}) is also the corrected raster {} of this run. Choose another file or folder.</source>
         <translation>Le fichier {} ({}) est aussi le raster corrigé {} de ce traitement. Choisissez un autre fichier ou dossier.</translation>
     </message>
@@ -504,12 +494,12 @@
         <translation>aucune géométrie</translation>
     </message>
     <message>
-        <location filename="../algorithms/inputs.py" line="157"/>
+        <location filename="../algorithms/inputs.py" line="154"/>
         <source>Input {} is a GDAL subdataset of {}, not a raster file; RadioMatch reads whole raster files. Extract it as a GeoTIFF first (Raster &gt; Conversion &gt; Translate, or gdal_translate).</source>
         <translation>L'entrée {} est un sous-jeu de données GDAL de {}, pas un fichier raster ; RadioMatch lit des fichiers raster entiers. Extrayez-la d'abord en GeoTIFF (Raster &gt; Conversion &gt; Traduire, ou gdal_translate).</translation>
     </message>
     <message>
-        <location filename="../algorithms/inputs.py" line="245"/>
+        <location filename="../algorithms/inputs.py" line="247"/>
         <source>Output file name &apos;{}&apos; ({}) starts with a dot, which makes hidden files that file browsers and QGIS&apos;s browser do not show; remove the dot.</source>
         <translation>Le nom de fichier de sortie '{}' ({}) commence par un point, ce qui crée des fichiers cachés que les explorateurs de fichiers et l'explorateur de QGIS n'affichent pas ; retirez le point.</translation>
     </message>
@@ -921,7 +911,7 @@
     <message>
         <location filename="../algorithms/parameters.py" line="149"/>
         <source>Optional address of a Dask scheduler (e.g. tcp://host:8786) whose workers read the images, compute their statistics and write the outputs, one image per task; this machine plans the run, solves the model and renames the finished outputs. The inputs and the output folder must be paths every worker reaches as this machine does (a shared file system); the workers need numpy, rasterio and scipy and receive RadioMatch from this machine. The thread counts then only set GDAL&apos;s compression threads per output. Empty: this machine. The outputs are the same files.</source>
-        <translation>Adresse facultative d&apos;un ordonnanceur Dask (p. ex. tcp://host:8786) dont les processus de calcul (workers) lisent les images, calculent leurs statistiques et écrivent les sorties, une image par tâche ; cette machine prépare le traitement, résout le modèle et renomme les sorties terminées. Les entrées et le dossier de sortie doivent être des chemins que chaque processus de calcul atteint comme cette machine (un système de fichiers partagé) ; les processus de calcul ont besoin de numpy, rasterio et scipy et reçoivent RadioMatch de cette machine. Le nombre de fils d&apos;exécution ne fixe alors que les fils de compression de GDAL par sortie. Vide : cette machine. Les sorties sont les mêmes fichiers.</translation>
+        <translation>Adresse facultative d'un ordonnanceur Dask (p. ex. tcp://host:8786) dont les processus de calcul (workers) lisent les images, calculent leurs statistiques et écrivent les sorties, une image par tâche ; cette machine prépare le traitement, résout le modèle et renomme les sorties terminées. Les entrées et le dossier de sortie doivent être des chemins que chaque processus de calcul atteint comme cette machine (un système de fichiers partagé) ; les processus de calcul ont besoin de numpy, rasterio et scipy et reçoivent RadioMatch de cette machine. Le nombre de fils d'exécution ne fixe alors que les fils de compression de GDAL par sortie. Vide : cette machine. Les sorties sont les mêmes fichiers.</translation>
     </message>
 </context>
 <context>

@@ -214,6 +214,44 @@ def test_a_path_a_worker_cannot_read_is_named_before_any_pixel_is_read(tiles, tm
     assert os.listdir(out) == []
 
 
+def zipped(tiles, folder):
+    """The tiles inside one zip file, as GDAL virtual paths (/vsizip/...)."""
+    archive = os.path.join(folder, "tiles.zip")
+    with zipfile.ZipFile(archive, "w") as handle:
+        for path in tiles:
+            handle.write(path, os.path.basename(path))
+    return ["/vsizip/{}/{}".format(archive, os.path.basename(path)) for path in tiles]
+
+
+def test_inputs_in_a_gdal_virtual_file_system_give_the_files_of_plain_inputs(tiles, tmp_path,
+                                                                            dask_cluster):
+    """Inputs every worker reaches through GDAL (here a zip file on the shared disk; an object
+    store such as /vsis3/ alike): the cluster's outputs are the plain inputs' threaded ones."""
+    threaded = str(tmp_path / "threaded")
+    local_block_adjustment(tiles, threaded, window_size=96, number_of_blocks=16)
+    dask_cluster.ready()
+    out = str(tmp_path / "out")
+    local_block_adjustment(zipped(tiles, str(tmp_path)), out, window_size=96,
+                           number_of_blocks=16, dask_scheduler=dask_cluster.address)
+    assert files_of(out) == files_of(threaded)
+
+
+def test_a_virtual_path_only_this_machine_sees_is_named_before_any_pixel_is_read(
+        tiles, tmp_path, dask_cluster):
+    """/vsimem/ lives in this process's memory: this machine opens it, no worker can."""
+    from rasterio.io import MemoryFile
+
+    dask_cluster.ready()
+    out = str(tmp_path / "out")
+    with open(tiles[1], "rb") as handle, MemoryFile(handle.read(), filename="tile1.tif") as memory:
+        with pytest.raises(RadioMatchError) as raised:
+            global_regression([tiles[0], memory.name], out, dask_scheduler=dask_cluster.address)
+    message = str(raised.value)
+    assert "The Dask worker tcp://127.0.0.1:" in message
+    assert "cannot read the input '{}'".format(memory.name) in message
+    assert os.listdir(out) == []
+
+
 def test_a_client_is_used_as_given_and_left_open(tiles, tmp_path, dask_cluster):
     dask_cluster.ready()
     result = global_regression(tiles[:2], str(tmp_path / "out"),

@@ -538,3 +538,50 @@ def test_open_image_describes_alpha_and_masks(rgba, tmp_path):
     paths, _ = masked_pair(tmp_path / "m")
     image = open_image(paths[1])
     assert (image.count, image.alpha_band, image.has_mask_band) == (3, None, True)
+
+
+# ---------------------------------------------------------------------------------------------
+# GDAL virtual file systems: inputs read through GDAL, outputs only in a file system folder
+# ---------------------------------------------------------------------------------------------
+def zipped_pair(folder):
+    """a and b (b = GAIN * scene + OFFSET) as files, and the same two inside a zip file."""
+    import zipfile
+
+    a = H.write_tile(str(folder / "a.tif"), SCENE, 0, LEFT, 60, 60, dtype="uint8")
+    b = str(folder / "b.tif")
+    H.write_raster(b, colour(RIGHT, gain=GAIN, offset=OFFSET), H.scene_transform(RIGHT))
+    archive = str(folder / "pair.zip")
+    with zipfile.ZipFile(archive, "w") as handle:
+        handle.write(a, "a.tif")
+        handle.write(b, "b.tif")
+    return [a, b], ["/vsizip/{}/{}".format(archive, name) for name in ("a.tif", "b.tif")]
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_inputs_in_a_zip_file_give_the_outputs_of_the_plain_files(tmp_path, guard, algorithm):
+    plain, virtual = zipped_pair(tmp_path / "in")
+    guard.watch(tmp_path / "in")
+    ALGORITHMS[algorithm](plain, tmp_path / "plain")
+    result = ALGORITHMS[algorithm](virtual, tmp_path / "virtual")
+    assert [os.path.basename(path) for path in result] == sorted(os.listdir(tmp_path / "plain"))
+    for name in os.listdir(tmp_path / "plain"):
+        with open(tmp_path / "plain" / name, "rb") as one, \
+                open(tmp_path / "virtual" / name, "rb") as other:
+            assert one.read() == other.read(), name
+
+
+def test_a_missing_virtual_input_is_named(tmp_path, guard):
+    _, virtual = zipped_pair(tmp_path / "in")
+    missing = virtual[1].replace("b.tif", "c.tif")
+    with pytest.raises(RadioMatchError) as error:
+        gr([virtual[0], missing], tmp_path / "out")
+    assert repr(missing) in str(error.value) and "cannot be read as a raster" in str(error.value)
+    assert nothing_written(tmp_path / "out")
+
+
+@pytest.mark.parametrize("output", ["/vsis3/bucket/balanced", "/vsimem/balanced/$.tif"])
+def test_outputs_in_a_virtual_file_system_are_refused(tmp_path, guard, output):
+    plain, _ = zipped_pair(tmp_path / "in")
+    with pytest.raises(RadioMatchError, match="is in a GDAL virtual file system; RadioMatch "
+                                              "writes its outputs in a folder of a file system"):
+        gr(plain, output)

@@ -1,4 +1,5 @@
-"""Bad input through processing.run: a QgsProcessingException whose message names the culprit.
+"""Inputs through processing.run: a bad one gives a QgsProcessingException whose message names
+the culprit; a raster GDAL reads through a virtual file system (/vsizip/...) is used as it is.
 
 The hostile-input battery (test_hostile_*.py) covers the other cases (no inputs, missing,
 damaged and fake files, web layers, mixed CRSs, duplicate names, an output that is an input,
@@ -48,18 +49,42 @@ def test_geopackage_sub_layer_refused(radiomatch_provider, tiles, tmp_path):
     assert "scene_b" in message and gpkg in message
 
 
-def test_raster_inside_zip_refused(radiomatch_provider, tiles, tmp_path):
-    """GDAL virtual file paths (/vsizip/) are not plain files; the engine reads files only."""
-    from qgis.core import QgsRasterLayer
-
-    archive = str(tmp_path / "tiles.zip")
+def zipped_tile(tiles, folder):
+    archive = str(folder / "tiles.zip")
     with zipfile.ZipFile(archive, "w") as handle:
         handle.write(tiles[2], "tile2.tif")
-    zipped = QgsRasterLayer("/vsizip/{}/tile2.tif".format(archive), "zipped tile", "gdal")
-    assert zipped.isValid()
-    message = run_expecting_error(ALGORITHMS[0], {"INPUT": tiles[:2] + [zipped],
+    return "/vsizip/{}/tile2.tif".format(archive)
+
+
+@pytest.mark.parametrize("as_layer", [True, False], ids=["layer", "path"])
+def test_raster_inside_zip_is_read_through_gdal(radiomatch_provider, tiles, tmp_path, as_layer):
+    """A GDAL virtual path (/vsizip/, /vsis3/...) is not a file the operating system sees, but
+    GDAL reads it, and so does the engine: the outputs are those of the unzipped file."""
+    import processing
+    from qgis.core import QgsRasterLayer
+
+    zipped = zipped_tile(tiles, tmp_path)
+    if as_layer:
+        zipped = QgsRasterLayer(zipped, "zipped tile", "gdal")
+        assert zipped.isValid()
+    plain = processing.run(ALGORITHMS[0], {"INPUT": tiles[:3],
+                                           "OUTPUT_FOLDER": str(tmp_path / "plain")})
+    report = tmp_path / "report.html"
+    virtual = processing.run(ALGORITHMS[0], {"INPUT": tiles[:2] + [zipped], "REPORT": str(report),
+                                             "OUTPUT_FOLDER": str(tmp_path / "virtual")})
+    assert len(virtual["OUTPUT_LAYERS"]) == 3
+    assert "tile2" in report.read_text(encoding="utf-8")
+    assert "could not be read" not in report.read_text(encoding="utf-8")
+    for one, other in zip(plain["OUTPUT_LAYERS"], virtual["OUTPUT_LAYERS"]):
+        with open(one, "rb") as first, open(other, "rb") as second:
+            assert first.read() == second.read(), other
+
+
+def test_missing_raster_inside_zip_is_named(radiomatch_provider, tiles, tmp_path):
+    missing = zipped_tile(tiles, tmp_path).replace("tile2.tif", "tile9.tif")
+    message = run_expecting_error(ALGORITHMS[0], {"INPUT": tiles[:2] + [missing],
                                                   "OUTPUT_FOLDER": str(tmp_path / "out")})
-    assert "zipped tile" in message and "virtual file system" in message
+    assert missing in message and "GDAL cannot open it" in message
 
 
 @pytest.mark.parametrize("name, expected", [("same_name", "has no $"),
