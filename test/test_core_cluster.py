@@ -252,6 +252,35 @@ def test_a_virtual_path_only_this_machine_sees_is_named_before_any_pixel_is_read
     assert os.listdir(out) == []
 
 
+def test_a_worker_that_sees_another_raster_at_a_virtual_path_is_named(tiles, tmp_path,
+                                                                     dask_cluster, monkeypatch):
+    """A virtual path has no file size to compare: the band count and size tell. The archive
+    is relative: here the tiles' zip, in each worker's folder a zip with a smaller tile0."""
+    here = tmp_path / "here"
+    here.mkdir()
+    zipped(tiles, str(here))
+    smaller = H.write_tile(str(tmp_path / "tile0.tif"), H.scene(200, 200, bands=3, seed=5), 0, 0,
+                           100, 100, nodata=0)
+    planted = [os.path.join(dask_cluster.folder, f"worker{k}", "tiles.zip")
+               for k in range(dask_cluster.workers)]
+    for archive in planted:
+        with zipfile.ZipFile(archive, "w") as handle:
+            handle.write(smaller, "tile0.tif")
+    monkeypatch.chdir(here)
+    dask_cluster.ready()
+    out = str(tmp_path / "out")
+    try:
+        with pytest.raises(RadioMatchError) as raised:
+            global_regression(["/vsizip/tiles.zip/tile0.tif", tiles[1]], out,
+                              dask_scheduler=dask_cluster.address)
+    finally:
+        for archive in planted:
+            os.remove(archive)
+    assert ("sees another raster at the input '/vsizip/tiles.zip/tile0.tif' (3 bands of "
+            "100 x 100 pixels, not 3 of 320 x 320)") in str(raised.value)
+    assert os.listdir(out) == []
+
+
 def test_a_client_is_used_as_given_and_left_open(tiles, tmp_path, dask_cluster):
     dask_cluster.ready()
     result = global_regression(tiles[:2], str(tmp_path / "out"),
