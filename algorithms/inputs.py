@@ -138,9 +138,7 @@ def raster_path_file(value):
     """The raster file named by a path string (GDAL URI suffixes such as ``|layername=``
     allowed); raise QgsProcessingException naming it when it is not a readable raster file."""
     if os.path.isfile(value):       # a file whose name holds "|" is that file
-        if not raster_file_readable(value):
-            raise QgsProcessingException(unreadable_input_message(value))
-        return value
+        return whole_readable_raster(value, value, "")
     path, sub_layer, virtual = gdal_source_parts(value)
     if virtual:
         return whole_readable_raster(value, path, sub_layer)

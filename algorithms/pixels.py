@@ -20,6 +20,7 @@ MAX_PIXELS = 512 * 512
 TOTAL_PIXELS = 8_000_000
 STRETCH_PERCENTS = (2.0, 98.0)
 HISTOGRAM_BINS = 64
+HISTOGRAM_PERCENTS = (0.5, 99.5)
 
 
 class Reduced:
@@ -78,8 +79,8 @@ def _pooled(images, band):
 
 
 def stretch_limits(images, percents=STRETCH_PERCENTS):
-    """(low, high) per band of the pixels of all ``images`` together (a cumulative cut), or
-    None for a band without a valid pixel."""
+    """(low, high) per band of the pixels of all ``images`` together (a cumulative cut; high
+    above low), or None for a band without a valid pixel."""
     bands = max([image.values.shape[0] for image in images if image is not None] or [0])
     limits = []
     for band in range(bands):
@@ -210,16 +211,8 @@ def histograms(before, after, bins=HISTOGRAM_BINS):
     """Per band the bin edges over the 0.5-99.5 % range of all images, before and after
     together, and per image the share of its valid pixels in each bin, before and after:
     ``(edges per band, [(before shares per band, after shares per band) per image])``."""
-    everything = [image for image in list(before) + list(after) if image is not None]
-    bands = max([image.values.shape[0] for image in everything] or [0])
-    edges = []
-    for band in range(bands):
-        values = _pooled(everything, band)
-        if not values.size:
-            edges.append(None)
-            continue
-        low, high = (float(v) for v in np.percentile(values, (0.5, 99.5)))
-        edges.append(np.linspace(low, high if high > low else low + 1.0, bins + 1))
+    edges = [np.linspace(*limits, bins + 1) if limits else None
+             for limits in stretch_limits(list(before) + list(after), HISTOGRAM_PERCENTS)]
 
     def shares(image):
         result = []

@@ -19,7 +19,6 @@ a raster-layer value, QGIS opens each path as a layer, which writes band statist
 import argparse
 import os
 import sys
-import tempfile
 
 # A fixed QHash seed: Qt then writes the XML attributes in the same order on every run, so the
 # same definitions give the same file.
@@ -131,32 +130,16 @@ def main():
     parser.add_argument("--output", default=DEFAULT_OUTPUT)
     args = parser.parse_args()
 
-    from qgis.core import QgsApplication
+    from qgis_session import qgis_with_plugin
 
-    app = QgsApplication([], False)
-    app.initQgis()
-    sys.path.append("/usr/share/qgis/python/plugins")
-    from processing.core.Processing import Processing
-
-    Processing.initialize()
-    # the plugin folder as the package "radiomatch"
-    parent = tempfile.mkdtemp(prefix="radiomatch-model-")
-    os.symlink(ROOT, os.path.join(parent, "radiomatch"))
-    sys.path.insert(0, parent)
-    import radiomatch
-
-    plugin = radiomatch.classFactory(None)
-    plugin.initProcessing()
-    model = build_model()
-    for child_id in model.childAlgorithms():
-        ok, errors = model.validateChildAlgorithm(child_id)
-        if not ok:
-            sys.exit("make_model: {}: {}".format(child_id, errors))
-    if not model.toFile(args.output):
-        sys.exit("make_model: cannot write {}".format(args.output))
-    plugin.unload()
-    os.remove(os.path.join(parent, "radiomatch"))
-    os.rmdir(parent)
+    with qgis_with_plugin():
+        model = build_model()
+        for child_id in model.childAlgorithms():
+            ok, errors = model.validateChildAlgorithm(child_id)
+            if not ok:
+                sys.exit("make_model: {}: {}".format(child_id, errors))
+        if not model.toFile(args.output):
+            sys.exit("make_model: cannot write {}".format(args.output))
     print(args.output)
 
 

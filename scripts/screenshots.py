@@ -15,7 +15,6 @@ Usage: QT_QPA_PLATFORM=offscreen /usr/bin/python3 scripts/screenshots.py
 import glob
 import os
 import shutil
-import sys
 import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -30,25 +29,6 @@ def save(image, path):
     from qgis.PyQt.QtGui import QImage
 
     image.convertToFormat(QImage.Format_Indexed8, Qt.DiffuseDither).save(path, "PNG", 0)
-
-
-def start_qgis():
-    from qgis.core import QgsApplication
-
-    app = QgsApplication([], True)
-    app.initQgis()
-    sys.path.append("/usr/share/qgis/python/plugins")
-    from processing.core.Processing import Processing
-
-    Processing.initialize()
-    parent = tempfile.mkdtemp(prefix="radiomatch-shots-")
-    os.symlink(ROOT, os.path.join(parent, "radiomatch"))
-    sys.path.insert(0, parent)
-    import radiomatch
-
-    plugin = radiomatch.classFactory(None)
-    plugin.initProcessing()
-    return app, plugin
 
 
 def dialog_picture(path):
@@ -174,7 +154,13 @@ def report_picture(html, path):
 
 
 def main():
-    app, plugin = start_qgis()
+    from qgis_session import qgis_with_plugin
+
+    with qgis_with_plugin(gui=True):
+        make_pictures()
+
+
+def make_pictures():
     import processing
 
     work = tempfile.mkdtemp(prefix="radiomatch-shots-")
@@ -192,9 +178,7 @@ def main():
         "REPORT": local_report})
     report_picture(global_report, os.path.join(DOCS, "report-global-regression.png"))
     report_picture(local_report, os.path.join(DOCS, "report-local-block-adjustment.png"))
-    plugin.unload()
     shutil.rmtree(work)
-    del app
 
 
 if __name__ == "__main__":
