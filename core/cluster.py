@@ -205,7 +205,12 @@ class DaskRunner:
         if not batches:
             return results
         self._stages += 1
-        shared = self.client.scatter(job, broadcast=True, hash=False)
+        # A task's result, not scattered data: the scheduler can compute it again if every
+        # worker holding it dies (scattered data cannot be; a CI run of the kill test saw the
+        # scheduler cancel a stage whose only holder of the scattered job was killed).
+        shared = self.client.submit(_shared_job, job, pure=False,
+                                    key=f"radiomatch-job-{self.run_id}-{self._stages}")
+        self.client.replicate([shared])
         finished = queue.Queue()
         futures = []
         for n, batch in enumerate(batches):
@@ -322,6 +327,11 @@ _RUNS_LOCK = threading.Lock()
 def _worker_run(run_id):
     with _RUNS_LOCK:
         return _RUNS.setdefault(run_id, _WorkerRun())
+
+
+def _shared_job(job):
+    """What a stage's tasks share, held by the workers as a task's result."""
+    return job
 
 
 def run_batch(function, job, tasks, run_id):
